@@ -1,0 +1,32 @@
+# cairn — build, test and run. Every target installs what it needs first, idempotently.
+
+APT_PACKAGES := libzstd-dev libarchive-dev liblmdb-dev libssl-dev etcd-client
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+SWIFT_BUILD_FLAGS ?=
+
+.PHONY: deps build test run clean
+
+deps:
+	@missing=""; \
+	for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+		echo "installing apt packages:$$missing"; \
+		$(SUDO) apt-get update -q && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q --no-install-recommends $$missing; \
+	fi
+
+# `--product cairn` and `--build-tests` skip the vendored protoc that a bare `swift build` would compile.
+build: deps
+	swift build $(SWIFT_BUILD_FLAGS) --product cairn
+
+test: deps
+	swift build $(SWIFT_BUILD_FLAGS) --build-tests
+	swift test $(SWIFT_BUILD_FLAGS) --skip-build
+
+run: build
+	@echo "cairn server is not built yet: it lands with issue 4 (the etcd v3 API server)." >&2
+	@echo "Until then 'make run' builds the cairn binary at .build/debug/cairn and stops here." >&2
+	@exit 1
+
+clean:
+	swift package clean

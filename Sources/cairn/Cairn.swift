@@ -1,0 +1,12 @@
+import ArgumentParser
+
+@main
+struct Cairn: ParsableCommand {
+    static let version = "0.1.0"
+
+    static let configuration = CommandConfiguration(
+        commandName: "cairn",
+        abstract: "An etcd-compatible, Raft-replicated key-value server and its backup toolkit.",
+        version: version
+    )
+}
