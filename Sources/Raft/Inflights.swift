@@ -31,6 +31,15 @@ struct Inflights: Hashable {
         }
     }
 
+    /// Frees the oldest message. A heartbeat response proves the follower is reachable while the
+    /// window is full, so some appends were probably lost: one slot lets the leader send again,
+    /// and the follower's answer (a rejection if it missed them) resynchronises the progress.
+    mutating func freeFirstOne() {
+        guard count > 0 else { return }
+        start = (start + 1) % capacity
+        count -= 1
+    }
+
     mutating func reset() {
         start = 0
         count = 0

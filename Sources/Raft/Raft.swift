@@ -348,7 +348,10 @@ struct Raft {
             return
         }
         let wasPaused = tracker.progress[from]!.isPaused
-        guard tracker.progress[from]!.maybeUpdate(message.index) else { return }
+        // An acknowledgement of exactly what we know the follower has still proves a probe
+        // found the match point: switch it to replicate.
+        let probeConfirmed = tracker.progress[from]!.state == .probe && tracker.progress[from]!.match == message.index
+        guard tracker.progress[from]!.maybeUpdate(message.index) || probeConfirmed else { return }
         switch tracker.progress[from]!.state {
         case .probe:
             tracker.progress[from]!.becomeReplicate()
@@ -383,6 +386,11 @@ struct Raft {
         let from = message.from
         tracker.progress[from]!.recentActive = true
         tracker.progress[from]!.msgAppFlowPaused = false
+        if tracker.progress[from]!.state == .replicate && tracker.progress[from]!.inflights.isFull {
+            // Otherwise a window whose appends (or their acknowledgements) were all lost stays
+            // full forever and the follower never catches up.
+            tracker.progress[from]!.inflights.freeFirstOne()
+        }
         if tracker.progress[from]!.match < log.lastIndex {
             sendAppend(to: from)
         }
@@ -712,6 +720,8 @@ struct Raft {
         }
         guard role == .leader else { return tracker.confState }
         if maybeCommit() {
+            // A smaller quorum can commit at once.
+            releasePendingReadIndexMessages()
             broadcastAppend()
         } else {
             for memberID in tracker.sortedIDs where memberID != id {

@@ -421,6 +421,10 @@ final class Simulator {
             + "vote \(status.hardState.vote) commit \(status.hardState.commit) applied \(status.applied) last \(status.lastIndex) "
             + "voters \(status.confState.voters.sorted()) learners \(status.confState.learners.sorted()) "
             + "removed \(node.state.removed.sorted())"
+            + status.progress.sorted { $0.key < $1.key }.map { id, progress in
+                "\n    progress of \(id): \(progress.state) match \(progress.match) next \(progress.next) "
+                    + "paused \(progress.isPaused) pending snapshot \(progress.pendingSnapshot) active \(progress.recentActive)"
+            }.joined()
     }
 
     /// Heals every fault, then requires a leader to commit new proposals on every member
