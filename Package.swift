@@ -9,6 +9,7 @@ let package = Package(
     products: [
         .executable(name: "cairn", targets: ["cairn"]),
         .library(name: "Raft", targets: ["Raft"]),
+        .library(name: "Storage", targets: ["Storage"]),
         .library(name: "API", targets: ["API"]),
     ],
     dependencies: [
@@ -19,6 +20,8 @@ let package = Package(
     ],
     targets: [
         .target(name: "Raft"),
+        .systemLibrary(name: "CLMDB", pkgConfig: "lmdb", providers: [.apt(["liblmdb-dev"])]),
+        .target(name: "Storage", dependencies: ["Raft", "CLMDB"]),
         // Generated from Protos/ by Protos/generate.sh (committed; no build plugin).
         .target(
             name: "API",
@@ -28,6 +31,8 @@ let package = Package(
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             ]
         ),
+        .executableTarget(name: "StorageCrashChild", dependencies: ["Storage"]),
+        .executableTarget(name: "StorageBench", dependencies: ["Storage"]),
         .executableTarget(
             name: "cairn",
             dependencies: [
@@ -35,6 +40,7 @@ let package = Package(
             ]
         ),
         .testTarget(name: "RaftTests", dependencies: ["Raft"]),
+        .testTarget(name: "StorageTests", dependencies: ["Storage", "StorageCrashChild"]),
         .testTarget(
             name: "APITests",
             dependencies: [

@@ -1,0 +1,16 @@
+/// Names of the values in the `meta` database, each an 8-byte little-endian integer.
+enum MetaKey: String {
+    /// The index of the last raft entry whose effects are in the store.
+    case consistentIndex
+    /// The term of that entry.
+    case term
+    /// The store revision: the revision of the last write transaction.
+    case revision
+    /// The revision below which history is gone (reads fail with "compacted").
+    case compactRevision
+    /// The compact revision whose physical removal of old versions has completed.
+    case finishedCompactRevision
+    case clusterID
+
+    var key: [UInt8] { Array(rawValue.utf8) }
+}
