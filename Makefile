@@ -23,10 +23,9 @@ test: deps
 	swift build $(SWIFT_BUILD_FLAGS) --build-tests
 	swift test $(SWIFT_BUILD_FLAGS) --skip-build --disable-swift-testing
 
+# A single-node member on 127.0.0.1:2379 (peer 127.0.0.1:2380) with its data in ./default.cairn.
 run: build
-	@echo "cairn server is not built yet: it lands with issue 4 (the etcd v3 API server)." >&2
-	@echo "Until then 'make run' builds the cairn binary at .build/debug/cairn and stops here." >&2
-	@exit 1
+	exec "$$(swift build $(SWIFT_BUILD_FLAGS) --show-bin-path)/cairn" server --name default --data-dir ./default.cairn
 
 clean:
 	swift package clean

@@ -17,6 +17,9 @@ let package = Package(
         .package(url: "https://github.com/grpc/grpc-swift-2.git", from: "2.4.3"),
         .package(url: "https://github.com/grpc/grpc-swift-protobuf.git", from: "2.4.1"),
         .package(url: "https://github.com/apple/swift-protobuf.git", from: "1.39.0"),
+        .package(url: "https://github.com/grpc/grpc-swift-nio-transport.git", from: "2.9.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.6.0"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.0.0"),
     ],
     targets: [
         .target(name: "Raft"),
@@ -33,14 +36,32 @@ let package = Package(
         ),
         .executableTarget(name: "StorageCrashChild", dependencies: ["Storage"]),
         .executableTarget(name: "StorageBench", dependencies: ["Storage"]),
+        .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
+        .target(
+            name: "Server",
+            dependencies: [
+                "Raft", "Storage", "API", "CCrypto",
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Yams", package: "Yams"),
+            ]
+        ),
         .executableTarget(
             name: "cairn",
             dependencies: [
+                "Server",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .testTarget(name: "RaftTests", dependencies: ["Raft"]),
-        .testTarget(name: "StorageTests", dependencies: ["Storage", "StorageCrashChild"]),
+        .testTarget(name: "ServerTests", dependencies: ["Server"]),
+        // Helpers for tests that run real processes: temp dirs, child processes, free ports, etcdctl.
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .testTarget(name: "StorageTests", dependencies: ["Storage", "StorageCrashChild", "TestSupport"]),
+        // Drives `cairn server` (or etcd: CAIRN_COMPAT_SERVER=etcd) with the real etcdctl; see docs/compatibility.md.
+        .testTarget(name: "CompatibilityTests", dependencies: ["TestSupport"]),
         .testTarget(
             name: "APITests",
             dependencies: [

@@ -8,8 +8,9 @@ struct MVCCReader {
 
     // MARK: meta
 
-    func meta(_ key: MetaKey) throws(StorageError) -> Int64 {
-        guard let bytes = try txn.get(databases.meta, key.key) else { return 0 }
+    /// The meta value under `key`, or `absent` when it has never been written.
+    func meta(_ key: MetaKey, absent: Int64 = 0) throws(StorageError) -> Int64 {
+        guard let bytes = try txn.get(databases.meta, key.key) else { return absent }
         let value: Int64? = bytes.withUnsafeBytes { raw in
             var reader = ByteReader(raw)
             guard let value = reader.readInt64(), reader.isAtEnd else { return nil }
@@ -21,7 +22,12 @@ struct MVCCReader {
         return value
     }
 
-    var currentRevision: Int64 { get throws(StorageError) { try meta(.revision) } }
+    /// etcd's store starts at revision 1, not 0: an empty etcd answers with header revision 1
+    /// and its first write gets 2. Clients rely on it (Kubernetes reads resourceVersion "0" as
+    /// "any"), so a fresh store is at 1 without anything written.
+    static let initialRevision: Int64 = 1
+
+    var currentRevision: Int64 { get throws(StorageError) { try meta(.revision, absent: Self.initialRevision) } }
     var compactRevision: Int64 { get throws(StorageError) { try meta(.compactRevision) } }
 
     /// Resolves a requested revision (0 or less: current) and checks it is still readable.

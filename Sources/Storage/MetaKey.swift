@@ -4,7 +4,8 @@ enum MetaKey: String {
     case consistentIndex
     /// The term of that entry.
     case term
-    /// The store revision: the revision of the last write transaction.
+    /// The store revision: the revision of the last write transaction; absent until the first
+    /// one, when the store is at ``MVCCReader/initialRevision``.
     case revision
     /// The revision below which history is gone (reads fail with "compacted").
     case compactRevision

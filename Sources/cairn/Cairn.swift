@@ -1,12 +1,13 @@
 import ArgumentParser
 
 @main
-struct Cairn: ParsableCommand {
+struct Cairn: AsyncParsableCommand {
     static let version = "0.1.0"
 
     static let configuration = CommandConfiguration(
         commandName: "cairn",
         abstract: "An etcd-compatible, Raft-replicated key-value server and its backup toolkit.",
-        version: version
+        version: version,
+        subcommands: [ServerCommand.self]
     )
 }

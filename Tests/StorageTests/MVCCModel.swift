@@ -3,9 +3,12 @@
 /// The simplest possible model of etcd's MVCC: a full copy of the live keys after every
 /// revision. Slow and obviously right, so the LMDB store can be checked against it.
 struct MVCCModel {
-    private(set) var revision: Int64 = 0
+    /// etcd's history starts at revision 1, empty; the first write gets revision 2.
+    private static let initialRevision: Int64 = 1
+
+    private(set) var revision = initialRevision
     private(set) var compactRevision: Int64 = 0
-    /// `states[r]`: the live keys after revision `r`.
+    /// The live keys after each revision, from ``initialRevision`` on; see ``state(at:)``.
     private var states: [[[UInt8]: KeyValue]] = [[:]]
     private(set) var events: [Event] = []
     private(set) var leases: [Int64: Set<[UInt8]>] = [:]
@@ -14,7 +17,11 @@ struct MVCCModel {
     private var working: [[UInt8]: KeyValue] = [:]
     private var changed = false
 
-    var current: [[UInt8]: KeyValue] { states[Int(revision)] }
+    var current: [[UInt8]: KeyValue] { state(at: revision) }
+
+    private func state(at revision: Int64) -> [[UInt8]: KeyValue] {
+        states[Int(revision - Self.initialRevision)]
+    }
 
     mutating func begin() {
         working = current
@@ -36,7 +43,7 @@ struct MVCCModel {
         if let old = previous?.lease, old != 0 { leases[old]?.remove(key) }
         if lease != 0 { leases[lease, default: []].insert(key) }
         working[key] = kv
-        events.append(Event(kind: .put, kv: kv, prevKV: states[Int(revision)][key]))
+        events.append(Event(kind: .put, kv: kv, prevKV: current[key]))
         changed = true
     }
 
@@ -50,7 +57,7 @@ struct MVCCModel {
     private mutating func deleteKey(_ key: [UInt8]) {
         let previous = working.removeValue(forKey: key)!
         if previous.lease != 0 { leases[previous.lease]?.remove(key) }
-        events.append(Event(kind: .delete, kv: KeyValue(key: key, modRevision: revision + 1), prevKV: states[Int(revision)][key]))
+        events.append(Event(kind: .delete, kv: KeyValue(key: key, modRevision: revision + 1), prevKV: current[key]))
         changed = true
     }
 
@@ -77,7 +84,7 @@ struct MVCCModel {
         if request.revision > revision { return .failure(.future) }
         let at = request.revision <= 0 ? revision : request.revision
         if at < compactRevision { return .failure(.compacted) }
-        var kvs = states[Int(at)].values
+        var kvs = state(at: at).values
             .filter { Self.contains((request.key, request.rangeEnd), $0.key) }
             .sorted { $0.key.lexicographicallyPrecedes($1.key) }
         let count = Int64(kvs.count)

@@ -2,6 +2,7 @@ import Foundation
 @testable import Raft
 import XCTest
 @testable import Storage
+import TestSupport
 
 /// Random operation sequences against ``MVCCModel``: after every step, ranges at random
 /// revisions (compacted, current and future ones included) and the event history must agree.

@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 @testable import Storage
+import TestSupport
 
 func bytes(_ string: String) -> [UInt8] { Array(string.utf8) }
 
@@ -31,30 +32,58 @@ final class MVCCStoreTests: XCTestCase {
         response.kvs.map { String(decoding: $0.key, as: UTF8.self) }
     }
 
+    func testAFreshStoreIsAtRevisionOneLikeEtcd() async throws {
+        XCTAssertEqual(try store.status().revision, 1)
+        XCTAssertEqual(try store.status().compactRevision, 0)
+        let empty = try store.range(RangeRequest(key: [0], rangeEnd: [0]))
+        XCTAssertEqual(empty.revision, 1)
+        XCTAssertEqual(empty.kvs, [])
+        XCTAssertEqual(try store.range(RangeRequest(key: [0], rangeEnd: [0], revision: 1)).kvs, [])
+        XCTAssertThrowsError(try store.range(RangeRequest(key: [0], rangeEnd: [0], revision: 2))) { error in
+            XCTAssertEqual((error as? StorageError)?.code, .futureRevision)
+        }
+        XCTAssertEqual(try store.events(from: 1), [])
+        let hash = try store.hashKV()
+        XCTAssertEqual(hash.revision, 1)
+        XCTAssertEqual(hash.keyCount, 0)
+
+        try await store.write { txn in try txn.compact(revision: 1) }
+        try await store.waitForCompaction()
+        XCTAssertEqual(try store.status().compactRevision, 1)
+        XCTAssertEqual(try store.status().revision, 1, "compaction does not advance the revision")
+        XCTAssertEqual(try store.range(RangeRequest(key: [0], rangeEnd: [0], revision: 1)).kvs, [])
+        XCTAssertEqual(try store.hashKV(revision: 1).hash, hash.hash, "compacting an empty history keeps nothing less")
+
+        let first = try await put("a", "1")
+        XCTAssertEqual(first.revision, 2)
+        XCTAssertEqual(try store.range(RangeRequest(key: [0], rangeEnd: [0], revision: 1)).kvs, [])
+        XCTAssertEqual(try store.events(from: 1).map(\.kv.modRevision), [2])
+    }
+
     func testPutsAdvanceTheRevisionAndTrackVersions() async throws {
         let first = try await put("a", "1")
         let second = try await put("b", "1")
-        XCTAssertEqual(first.revision, 1)
-        XCTAssertEqual(second.revision, 2)
+        XCTAssertEqual(first.revision, 2)
+        XCTAssertEqual(second.revision, 3)
         let third = try await store.write { txn in
             try txn.put(PutRequest(key: bytes("a"), value: bytes("2"), prevKV: true))
         }
-        XCTAssertEqual(third.revision, 3)
+        XCTAssertEqual(third.revision, 4)
         XCTAssertEqual(third.prevKV?.value, bytes("1"))
         let kv = try XCTUnwrap(store.range(RangeRequest(key: bytes("a"))).kvs.first)
-        XCTAssertEqual(kv, KeyValue(key: bytes("a"), createRevision: 1, modRevision: 3, version: 2, value: bytes("2")))
-        XCTAssertEqual(try store.status().revision, 3)
+        XCTAssertEqual(kv, KeyValue(key: bytes("a"), createRevision: 2, modRevision: 4, version: 2, value: bytes("2")))
+        XCTAssertEqual(try store.status().revision, 4)
     }
 
     func testRangeAtAnOldRevisionSeesThatRevision() async throws {
         try await put("a", "1")
         try await put("a", "2")
         try await store.write { txn in try txn.deleteRange(DeleteRangeRequest(key: bytes("a"))) }
-        XCTAssertEqual(values(try store.range(RangeRequest(key: bytes("a"), revision: 1))), ["1"])
-        XCTAssertEqual(values(try store.range(RangeRequest(key: bytes("a"), revision: 2))), ["2"])
+        XCTAssertEqual(values(try store.range(RangeRequest(key: bytes("a"), revision: 2))), ["1"])
+        XCTAssertEqual(values(try store.range(RangeRequest(key: bytes("a"), revision: 3))), ["2"])
         XCTAssertEqual(try store.range(RangeRequest(key: bytes("a"))).kvs, [])
-        XCTAssertEqual(try store.range(RangeRequest(key: bytes("a"))).revision, 3)
-        XCTAssertThrowsError(try store.range(RangeRequest(key: bytes("a"), revision: 4))) { error in
+        XCTAssertEqual(try store.range(RangeRequest(key: bytes("a"))).revision, 4)
+        XCTAssertThrowsError(try store.range(RangeRequest(key: bytes("a"), revision: 5))) { error in
             XCTAssertEqual((error as? StorageError)?.message, "etcdserver: mvcc: required revision is a future revision")
         }
     }
@@ -87,11 +116,11 @@ final class MVCCStoreTests: XCTestCase {
         XCTAssertEqual(keys(try store.range(RangeRequest(key: [0], rangeEnd: [0], sortOrder: .descend))).first, "d\u{0}")
 
         let filtered = try store.range(
-            RangeRequest(key: [0], rangeEnd: [0], minModRevision: 3, maxCreateRevision: 5))
+            RangeRequest(key: [0], rangeEnd: [0], minModRevision: 4, maxCreateRevision: 6))
         XCTAssertEqual(keys(filtered), ["b/1", "b/2", "c"])
         XCTAssertEqual(filtered.count, 6, "etcd counts before filtering")
-        XCTAssertEqual(keys(try store.range(RangeRequest(key: [0], rangeEnd: [0], minCreateRevision: 6))), ["d\u{0}"])
-        XCTAssertEqual(keys(try store.range(RangeRequest(key: [0], rangeEnd: [0], maxModRevision: 1))), ["a"])
+        XCTAssertEqual(keys(try store.range(RangeRequest(key: [0], rangeEnd: [0], minCreateRevision: 7))), ["d\u{0}"])
+        XCTAssertEqual(keys(try store.range(RangeRequest(key: [0], rangeEnd: [0], maxModRevision: 2))), ["a"])
     }
 
     func testDeleteLeavesATombstoneAndRecreationStartsANewGeneration() async throws {
@@ -101,18 +130,18 @@ final class MVCCStoreTests: XCTestCase {
             try txn.deleteRange(DeleteRangeRequest(key: bytes("k"), prevKV: true))
         }
         XCTAssertEqual(deleted.deleted, 1)
-        XCTAssertEqual(deleted.revision, 3)
+        XCTAssertEqual(deleted.revision, 4)
         XCTAssertEqual(deleted.prevKVs.map(\.value), [bytes("2")])
         let nothing = try await store.write { txn in try txn.deleteRange(DeleteRangeRequest(key: bytes("k"))) }
         XCTAssertEqual(nothing.deleted, 0)
-        XCTAssertEqual(nothing.revision, 3, "a delete of nothing does not advance the revision")
+        XCTAssertEqual(nothing.revision, 4, "a delete of nothing does not advance the revision")
         try await put("k", "3")
         let kv = try XCTUnwrap(store.range(RangeRequest(key: bytes("k"))).kvs.first)
-        XCTAssertEqual(kv.createRevision, 4)
+        XCTAssertEqual(kv.createRevision, 5)
         XCTAssertEqual(kv.version, 1)
-        let events = try store.events(from: 1)
+        let events = try store.events(from: 2)
         XCTAssertEqual(events.map(\.kind), [.put, .put, .delete, .put])
-        XCTAssertEqual(events[2].kv, KeyValue(key: bytes("k"), modRevision: 3))
+        XCTAssertEqual(events[2].kv, KeyValue(key: bytes("k"), modRevision: 4))
     }
 
     func testTxnComparesChooseABranchAndAllWritesShareOneRevision() async throws {
@@ -135,16 +164,16 @@ final class MVCCStoreTests: XCTestCase {
             failure: [.put(PutRequest(key: bytes("never"), value: bytes("!")))])
         let response = try await store.write { txn in try txn.txn(request) }
         XCTAssertTrue(response.succeeded)
-        XCTAssertEqual(response.revision, 2)
+        XCTAssertEqual(response.revision, 3)
         guard case .range(let inner) = response.responses[1], case .txn(let nested) = response.responses[3] else {
             return XCTFail("unexpected responses \(response.responses)")
         }
         XCTAssertEqual(values(inner), ["a"], "a range inside a txn sees the txn's earlier writes")
-        XCTAssertEqual(inner.revision, 2)
+        XCTAssertEqual(inner.revision, 3)
         XCTAssertTrue(nested.succeeded, "nested compares see the state before the txn")
         XCTAssertEqual(keys(try store.range(RangeRequest(key: [0], rangeEnd: [0]))), ["inner-success", "y"])
-        XCTAssertEqual(try store.range(RangeRequest(key: bytes("y"))).kvs.first?.modRevision, 2)
-        XCTAssertEqual(try store.range(RangeRequest(key: bytes("inner-success"))).kvs.first?.modRevision, 2)
+        XCTAssertEqual(try store.range(RangeRequest(key: bytes("y"))).kvs.first?.modRevision, 3)
+        XCTAssertEqual(try store.range(RangeRequest(key: bytes("inner-success"))).kvs.first?.modRevision, 3)
 
         let failed = try await store.write { txn in
             try txn.txn(TxnRequest(
@@ -152,7 +181,7 @@ final class MVCCStoreTests: XCTestCase {
                 success: [], failure: [.range(RangeRequest(key: bytes("y")))]))
         }
         XCTAssertFalse(failed.succeeded, "a value compare against a missing key is false")
-        XCTAssertEqual(failed.revision, 2, "a txn that writes nothing keeps the revision")
+        XCTAssertEqual(failed.revision, 3, "a txn that writes nothing keeps the revision")
     }
 
     func testFailedTxnLeavesNoTrace() async throws {
@@ -169,7 +198,7 @@ final class MVCCStoreTests: XCTestCase {
             XCTAssertEqual((error as? StorageError)?.message, "etcdserver: requested lease not found")
         }
         XCTAssertEqual(try store.range(RangeRequest(key: bytes("b"))).kvs, [])
-        XCTAssertEqual(try store.status().revision, 1)
+        XCTAssertEqual(try store.status().revision, 2)
     }
 
     func testPutOptionsIgnoreValueAndLease() async throws {
@@ -178,7 +207,7 @@ final class MVCCStoreTests: XCTestCase {
         let kept = try await store.write { txn in
             try txn.put(PutRequest(key: bytes("k"), value: bytes("w"), ignoreLease: true))
         }
-        XCTAssertEqual(kept.revision, 2)
+        XCTAssertEqual(kept.revision, 3)
         XCTAssertEqual(try store.range(RangeRequest(key: bytes("k"))).kvs.first?.lease, 7)
         try await store.write { txn in try txn.put(PutRequest(key: bytes("k"), ignoreValue: true)) }
         XCTAssertEqual(values(try store.range(RangeRequest(key: bytes("k")))), ["w"])
@@ -211,7 +240,7 @@ final class MVCCStoreTests: XCTestCase {
         let revoked = try await store.write { txn in try txn.revokeLease(id: 1) }
         XCTAssertEqual(revoked, [bytes("a"), bytes("b")])
         XCTAssertEqual(keys(try store.range(RangeRequest(key: [0], rangeEnd: [0]))), ["c"])
-        XCTAssertEqual(try store.events(from: 4).map(\.kv.modRevision), [4, 4])
+        XCTAssertEqual(try store.events(from: 5).map(\.kv.modRevision), [5, 5])
         XCTAssertNil(try store.lease(id: 1))
         do {
             try await store.write { txn in try txn.grantLease(LeaseRecord(id: 2, ttlSeconds: 5)) }
@@ -227,24 +256,24 @@ final class MVCCStoreTests: XCTestCase {
         try await put("b", "1")
         try await store.write { txn in try txn.deleteRange(DeleteRangeRequest(key: bytes("b"))) }
         try await put("a", "3")
-        try await store.write { txn in try txn.compact(revision: 4) }
+        try await store.write { txn in try txn.compact(revision: 5) }
         try await store.waitForCompaction()
-        XCTAssertThrowsError(try store.range(RangeRequest(key: bytes("a"), revision: 3))) { error in
+        XCTAssertThrowsError(try store.range(RangeRequest(key: bytes("a"), revision: 4))) { error in
             XCTAssertEqual((error as? StorageError)?.message, "etcdserver: mvcc: required revision has been compacted")
         }
-        XCTAssertThrowsError(try store.events(from: 3))
-        XCTAssertEqual(values(try store.range(RangeRequest(key: bytes("a"), revision: 4))), ["2"])
+        XCTAssertThrowsError(try store.events(from: 4))
+        XCTAssertEqual(values(try store.range(RangeRequest(key: bytes("a"), revision: 5))), ["2"])
         XCTAssertEqual(values(try store.range(RangeRequest(key: bytes("a")))), ["3"])
-        XCTAssertEqual(try store.events(from: 4).map(\.kv.modRevision), [5], "b's tombstone at the compact revision is gone")
+        XCTAssertEqual(try store.events(from: 5).map(\.kv.modRevision), [6], "b's tombstone at the compact revision is gone")
         do {
-            try await store.write { txn in try txn.compact(revision: 4) }
+            try await store.write { txn in try txn.compact(revision: 5) }
             XCTFail("compacting again at the same revision must fail")
         } catch {
             XCTAssertEqual((error as? StorageError)?.code, .compacted)
         }
         let status = try store.status()
-        XCTAssertEqual(status.compactRevision, 4)
-        XCTAssertEqual(status.revision, 5)
+        XCTAssertEqual(status.compactRevision, 5)
+        XCTAssertEqual(status.revision, 6)
     }
 
     func testCompactionInSmallBatchesSurvivesReopen() async throws {
@@ -253,33 +282,33 @@ final class MVCCStoreTests: XCTestCase {
         for round in 0..<3 {
             for key in 0..<10 { try await put("k\(key)", "\(round)") }
         }
-        try await store.write { txn in try txn.compact(revision: 25) }
-        let before = try store.hashKV(revision: 25)
+        try await store.write { txn in try txn.compact(revision: 26) }
+        let before = try store.hashKV(revision: 26)
         store.close()
         store = try MVCCStore(path: directory.file("db"), options: MVCCOptions(compactionBatchKeys: 3))
         try await store.waitForCompaction()
-        XCTAssertEqual(try store.hashKV(revision: 25), before, "the hash does not depend on physical compaction")
-        XCTAssertEqual(try store.events(from: 25).count, 6)
-        XCTAssertEqual(try store.range(RangeRequest(key: bytes("k9"), revision: 25)).kvs.first?.modRevision, 20)
+        XCTAssertEqual(try store.hashKV(revision: 26), before, "the hash does not depend on physical compaction")
+        XCTAssertEqual(try store.events(from: 26).count, 6)
+        XCTAssertEqual(try store.range(RangeRequest(key: bytes("k9"), revision: 26)).kvs.first?.modRevision, 21)
     }
 
     func testEventsCarryPreviousVersionsWhenAsked() async throws {
         try await put("a", "1")
         try await put("a", "2")
         try await store.write { txn in try txn.deleteRange(DeleteRangeRequest(key: bytes("a"))) }
-        let events = try store.events(from: 2, through: 3, includePrevKV: true)
+        let events = try store.events(from: 3, through: 4, includePrevKV: true)
         XCTAssertEqual(events.count, 2)
         XCTAssertEqual(events[0].prevKV?.value, bytes("1"))
         XCTAssertEqual(events[1].kind, .delete)
         XCTAssertEqual(events[1].prevKV?.value, bytes("2"))
-        XCTAssertEqual(try store.events(from: 1, limit: 1).count, 1)
+        XCTAssertEqual(try store.events(from: 2, limit: 1).count, 1)
     }
 
     func testApplyingAnEntryTwiceIsANoOpAcrossRestarts() async throws {
         let first = try await store.apply(index: 5, term: 2) { txn in
             try txn.put(PutRequest(key: bytes("k"), value: bytes("v")))
         }
-        XCTAssertEqual(first?.revision, 1)
+        XCTAssertEqual(first?.revision, 2)
         store.close()
         store = try MVCCStore(path: directory.file("db"))
         let replayed = try await store.apply(index: 5, term: 2) { txn in
@@ -287,7 +316,7 @@ final class MVCCStoreTests: XCTestCase {
         }
         XCTAssertNil(replayed)
         let status = try store.status()
-        XCTAssertEqual(status.revision, 1)
+        XCTAssertEqual(status.revision, 2)
         XCTAssertEqual(status.consistentIndex, 5)
         XCTAssertEqual(status.term, 2)
     }
@@ -302,7 +331,7 @@ final class MVCCStoreTests: XCTestCase {
             XCTAssertEqual((error as? StorageError)?.code, .leaseNotFound)
         }
         XCTAssertEqual(try store.status().consistentIndex, 1)
-        XCTAssertEqual(try store.status().revision, 0)
+        XCTAssertEqual(try store.status().revision, 1)
     }
 
     func testConcurrentWritesAllCommitWithDistinctRevisions() async throws {
@@ -316,7 +345,7 @@ final class MVCCStoreTests: XCTestCase {
             }
             return try await group.reduce(into: [Int64]()) { $0.append($1) }
         }
-        XCTAssertEqual(Set(revisions), Set(1...64))
+        XCTAssertEqual(Set(revisions), Set(2...65))
         XCTAssertEqual(try store.range(RangeRequest(key: [0], rangeEnd: [0], countOnly: true)).count, 64)
     }
 
@@ -385,9 +414,9 @@ final class MVCCStoreTests: XCTestCase {
         let copy = try MVCCStore(path: copyPath, options: MVCCOptions(readOnly: true))
         defer { copy.close() }
         let status = try copy.status()
-        XCTAssertGreaterThanOrEqual(status.revision, 50)
+        XCTAssertGreaterThanOrEqual(status.revision, 51)
         XCTAssertEqual(status.clusterID, 0xABCD)
-        XCTAssertEqual(try copy.range(RangeRequest(key: [0], rangeEnd: [0], countOnly: true)).count, status.revision)
+        XCTAssertEqual(try copy.range(RangeRequest(key: [0], rangeEnd: [0], countOnly: true)).count, status.revision - 1, "one key per put after etcd's initial revision 1")
         XCTAssertEqual(try copy.hashKV(), try store.hashKV(revision: status.revision))
         XCTAssertEqual(try copy.members().first?.peerURLs, ["http://127.0.0.1:2380"])
         do {
@@ -408,7 +437,7 @@ final class MVCCStoreTests: XCTestCase {
         let removed = try await store.write { txn in try txn.removeMember(id: 2) }
         XCTAssertTrue(removed)
         XCTAssertEqual(try store.members(), [member])
-        XCTAssertEqual(try store.status().revision, 0, "membership changes are not key-value revisions")
+        XCTAssertEqual(try store.status().revision, 1, "membership changes are not key-value revisions")
     }
 
     func testClosedStoreReportsClosed() async throws {

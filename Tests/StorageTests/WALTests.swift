@@ -2,6 +2,7 @@ import Foundation
 import Raft
 import XCTest
 @testable import Storage
+import TestSupport
 
 final class WALTests: XCTestCase {
     private var directory: TemporaryDirectory!

@@ -2,21 +2,24 @@ import Foundation
 
 /// A child process whose standard output is read line by line with a deadline, and which the
 /// test kills with SIGKILL.
-final class ChildProcess {
+public final class ChildProcess {
     private let process = Process()
     private let output = Pipe()
     private var buffer: [UInt8] = []
     private var reachedEnd = false
 
-    init(executable: String, arguments: [String]) throws {
+    /// `environment` nil inherits the test's; `errorOutput` nil inherits the test's standard error.
+    public init(executable: String, arguments: [String], environment: [String: String]? = nil, errorOutput: FileHandle? = nil) throws {
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
+        if let environment { process.environment = environment }
         process.standardOutput = output
+        if let errorOutput { process.standardError = errorOutput }
         try process.run()
     }
 
     /// The next line, or nil at end of output; throws when `deadline` passes first.
-    func readLine(before deadline: ContinuousClock.Instant) throws -> String? {
+    public func readLine(before deadline: ContinuousClock.Instant) throws -> String? {
         while true {
             if let newline = buffer.firstIndex(of: UInt8(ascii: "\n")) {
                 let line = String(decoding: buffer[..<newline], as: UTF8.self)
@@ -39,14 +42,14 @@ final class ChildProcess {
         }
     }
 
-    func kill() {
+    public func kill() {
         _ = Foundation.kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()
     }
 
-    var terminationReason: Process.TerminationReason { process.terminationReason }
+    public var terminationReason: Process.TerminationReason { process.terminationReason }
 
-    enum ChildError: Error {
+    public enum ChildError: Error {
         case timedOut
         case io(Int32)
     }

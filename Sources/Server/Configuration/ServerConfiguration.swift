@@ -1,0 +1,140 @@
+/// Everything `cairn server` is told at start-up, under etcd's names and defaults (except the
+/// data directory, `<name>.cairn`), so etcd's systemd units and config files work unchanged.
+public struct ServerConfiguration: Sendable, Equatable {
+    public enum ClusterState: String, Sendable, Equatable {
+        case new
+        case existing
+    }
+
+    public var name = "default"
+    /// Empty means `<name>.cairn`, resolved by ``resolvedDataDir``.
+    public var dataDir = ""
+    public var listenClientURLs = [URLSpec(scheme: "http", host: "127.0.0.1", port: 2379)]
+    public var advertiseClientURLs = [URLSpec(scheme: "http", host: "127.0.0.1", port: 2379)]
+    public var listenPeerURLs = [URLSpec(scheme: "http", host: "127.0.0.1", port: 2380)]
+    public var initialAdvertisePeerURLs = [URLSpec(scheme: "http", host: "127.0.0.1", port: 2380)]
+    public var listenMetricsURLs: [URLSpec] = []
+    /// `name=url,name=url`; empty means this member alone, at its advertised peer URLs.
+    public var initialCluster: [ClusterMember] = []
+    public var initialClusterState = ClusterState.new
+    public var initialClusterToken = "etcd-cluster"
+    public var quotaBackendBytes: Int64 = 2 << 30
+    public var maxRequestBytes = 1_572_864
+    public var snapshotCount: UInt64 = 100_000
+    public var heartbeatIntervalMs = 100
+    public var electionTimeoutMs = 1000
+    public var autoCompactionMode = "periodic"
+    public var autoCompactionRetention = "0"
+    public var logLevel = "info"
+
+    public init() {}
+
+    public var resolvedDataDir: String { dataDir.isEmpty ? "\(name).cairn" : dataDir }
+
+    /// The founding members, defaulting to this member alone.
+    public var resolvedInitialCluster: [ClusterMember] {
+        initialCluster.isEmpty ? [ClusterMember(name: name, peerURLs: initialAdvertisePeerURLs)] : initialCluster
+    }
+
+    /// Checks what single settings cannot: relations between them.
+    public func validate() throws {
+        guard electionTimeoutMs >= 5 * heartbeatIntervalMs else {
+            throw ConfigurationError(
+                "--election-timeout (\(electionTimeoutMs) ms) must be at least 5 times --heartbeat-interval (\(heartbeatIntervalMs) ms)")
+        }
+        guard resolvedInitialCluster.contains(where: { $0.name == name }) else {
+            throw ConfigurationError(
+                "--initial-cluster has no member named \"\(name)\" (--name); members: \(resolvedInitialCluster.map(\.name).joined(separator: ", "))")
+        }
+        guard quotaBackendBytes > 0 else { throw ConfigurationError("--quota-backend-bytes must be positive") }
+        guard !listenClientURLs.isEmpty else { throw ConfigurationError("--listen-client-urls is empty") }
+        try refuseWhatThisVersionCannotDo()
+    }
+
+    /// Settings etcd accepts that this version cannot honour yet: refusing them beats
+    /// silently running without (an operator would believe compaction or metrics were on).
+    private func refuseWhatThisVersionCannotDo() throws {
+        guard resolvedInitialCluster.count == 1, initialClusterState == .new else {
+            throw ConfigurationError(
+                "--initial-cluster lists \(resolvedInitialCluster.count) members (state \(initialClusterState.rawValue)): this cairn version runs single-member clusters only")
+        }
+        guard listenMetricsURLs.isEmpty else {
+            throw ConfigurationError("--listen-metrics-urls: this cairn version does not serve /metrics and /health yet")
+        }
+        guard autoCompactionRetention == "0" || autoCompactionRetention.isEmpty else {
+            throw ConfigurationError(
+                "--auto-compaction-retention=\(autoCompactionRetention): this cairn version has no automatic compaction yet; compact with etcdctl compaction")
+        }
+    }
+}
+
+/// A member of `--initial-cluster`.
+public struct ClusterMember: Sendable, Equatable {
+    public var name: String
+    public var peerURLs: [URLSpec]
+
+    public init(name: String, peerURLs: [URLSpec]) {
+        self.name = name
+        self.peerURLs = peerURLs
+    }
+}
+
+/// A listen or advertise URL: `http://host:port` or `https://host:port`.
+public struct URLSpec: Sendable, Equatable, CustomStringConvertible {
+    public var scheme: String
+    public var host: String
+    public var port: Int
+
+    public init(scheme: String, host: String, port: Int) {
+        self.scheme = scheme
+        self.host = host
+        self.port = port
+    }
+
+    public init(parsing text: String, setting: String) throws {
+        let trimmed = text.trimmingWhitespace()
+        guard let schemeEnd = trimmed.range(of: "://") else {
+            throw ConfigurationError("\(setting): \"\(text)\" is not a URL (expected http://host:port)")
+        }
+        scheme = String(trimmed[..<schemeEnd.lowerBound]).lowercased()
+        guard scheme == "http" || scheme == "https" || scheme == "unix" || scheme == "unixs" else {
+            throw ConfigurationError("\(setting): unsupported scheme \"\(scheme)\" in \"\(text)\"")
+        }
+        var rest = trimmed[schemeEnd.upperBound...]
+        if let slash = rest.firstIndex(of: "/") { rest = rest[..<slash] }
+        guard let colon = rest.lastIndex(of: ":"), let port = Int(rest[rest.index(after: colon)...]),
+            (0...65535).contains(port)
+        else {
+            throw ConfigurationError("\(setting): \"\(text)\" has no valid port")
+        }
+        var host = String(rest[..<colon])
+        if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        guard !host.isEmpty else { throw ConfigurationError("\(setting): \"\(text)\" has no host") }
+        self.host = host
+        self.port = port
+    }
+
+    public var description: String {
+        host.contains(":") ? "\(scheme)://[\(host)]:\(port)" : "\(scheme)://\(host):\(port)"
+    }
+}
+
+/// A setting that could not be used, saying which and why.
+public struct ConfigurationError: Error, Equatable, CustomStringConvertible {
+    public var message: String
+
+    public init(_ message: String) {
+        self.message = message
+    }
+
+    public var description: String { message }
+}
+
+extension StringProtocol {
+    func trimmingWhitespace() -> String {
+        var slice = self[...]
+        while let first = slice.first, first.isWhitespace { slice = slice.dropFirst() }
+        while let last = slice.last, last.isWhitespace { slice = slice.dropLast() }
+        return String(slice)
+    }
+}

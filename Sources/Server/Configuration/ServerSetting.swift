@@ -1,0 +1,131 @@
+/// One setting of `cairn server`, known by its etcd flag name. The same table serves
+/// command-line flags (`--heartbeat-interval`), environment variables (`ETCD_HEARTBEAT_INTERVAL`
+/// or `CAIRN_HEARTBEAT_INTERVAL`) and config-file keys (`heartbeat-interval:`).
+struct ServerSetting: Sendable {
+    let flag: String
+    let help: String
+    let apply: @Sendable (inout ServerConfiguration, String) throws -> Void
+
+    init(_ flag: String, _ help: String,
+        apply: @escaping @Sendable (inout ServerConfiguration, String) throws -> Void)
+    {
+        self.flag = flag
+        self.help = help
+        self.apply = apply
+    }
+
+    /// `CAIRN_X` first, then etcd's `ETCD_X`.
+    var environmentNames: [String] {
+        let suffix = flag.uppercased().replacingAll("-", with: "_")
+        return ["CAIRN_" + suffix, "ETCD_" + suffix]
+    }
+
+    static let all: [ServerSetting] = [
+        ServerSetting("name", "human-readable name of this member") { $0.name = $1 },
+        ServerSetting("data-dir", "path to the data directory (default <name>.cairn)") { $0.dataDir = $1 },
+        ServerSetting("listen-client-urls", "URLs to serve clients on") {
+            $0.listenClientURLs = try urls($1, "listen-client-urls")
+        },
+        ServerSetting("advertise-client-urls", "client URLs to advertise to the cluster") {
+            $0.advertiseClientURLs = try urls($1, "advertise-client-urls")
+        },
+        ServerSetting("listen-peer-urls", "URLs to serve peers on") {
+            $0.listenPeerURLs = try urls($1, "listen-peer-urls")
+        },
+        ServerSetting("initial-advertise-peer-urls", "peer URLs of this member to advertise") {
+            $0.initialAdvertisePeerURLs = try urls($1, "initial-advertise-peer-urls")
+        },
+        ServerSetting("listen-metrics-urls", "URLs to serve /metrics and /health on") {
+            $0.listenMetricsURLs = try urls($1, "listen-metrics-urls")
+        },
+        ServerSetting("initial-cluster", "founding members: name=peer-url,…") {
+            $0.initialCluster = try members($1)
+        },
+        ServerSetting("initial-cluster-state", "new or existing") {
+            guard let state = ServerConfiguration.ClusterState(rawValue: $1.trimmingWhitespace()) else {
+                throw ConfigurationError("initial-cluster-state: \"\($1)\" is neither \"new\" nor \"existing\"")
+            }
+            $0.initialClusterState = state
+        },
+        ServerSetting("initial-cluster-token", "token that makes this cluster's ids unique") {
+            $0.initialClusterToken = $1
+        },
+        ServerSetting("quota-backend-bytes", "backend size that raises the NOSPACE alarm") {
+            $0.quotaBackendBytes = try integer($1, "quota-backend-bytes", in: 1...(1 << 40))
+        },
+        ServerSetting("max-request-bytes", "largest client request accepted") {
+            $0.maxRequestBytes = Int(try integer($1, "max-request-bytes", in: 1...(64 << 20)))
+        },
+        ServerSetting("snapshot-count", "applied entries between raft snapshots") {
+            $0.snapshotCount = UInt64(try integer($1, "snapshot-count", in: 1...Int64(Int32.max)))
+        },
+        ServerSetting("heartbeat-interval", "milliseconds between leader heartbeats") {
+            $0.heartbeatIntervalMs = Int(try integer($1, "heartbeat-interval", in: 1...60_000))
+        },
+        ServerSetting("election-timeout", "milliseconds before a follower starts an election") {
+            $0.electionTimeoutMs = Int(try integer($1, "election-timeout", in: 1...600_000))
+        },
+        ServerSetting("auto-compaction-mode", "periodic or revision") {
+            let mode = $1.trimmingWhitespace()
+            guard mode == "periodic" || mode == "revision" else {
+                throw ConfigurationError("auto-compaction-mode: \"\($1)\" is neither \"periodic\" nor \"revision\"")
+            }
+            $0.autoCompactionMode = mode
+        },
+        ServerSetting("auto-compaction-retention", "history to keep: hours (or 30m, 1h) or revisions; 0 disables") {
+            $0.autoCompactionRetention = $1.trimmingWhitespace()
+        },
+        ServerSetting("log-level", "debug, info, warn or error") {
+            let level = $1.trimmingWhitespace()
+            guard ["debug", "info", "warn", "error"].contains(level) else {
+                throw ConfigurationError("log-level: \"\($1)\" is not one of debug, info, warn, error")
+            }
+            $0.logLevel = level
+        },
+    ]
+
+    static func named(_ flag: String) -> ServerSetting? {
+        all.first { $0.flag == flag }
+    }
+
+    private static func urls(_ text: String, _ setting: String) throws -> [URLSpec] {
+        var result: [URLSpec] = []
+        for part in text.split(separator: ",") where !part.trimmingWhitespace().isEmpty {
+            result.append(try URLSpec(parsing: String(part), setting: setting))
+        }
+        return result
+    }
+
+    private static func members(_ text: String) throws -> [ClusterMember] {
+        var members: [ClusterMember] = []
+        for part in text.split(separator: ",") where !part.trimmingWhitespace().isEmpty {
+            guard let equals = part.firstIndex(of: "=") else {
+                throw ConfigurationError("initial-cluster: \"\(part)\" is not name=peer-url")
+            }
+            let name = part[..<equals].trimmingWhitespace()
+            let url = try URLSpec(parsing: String(part[part.index(after: equals)...]), setting: "initial-cluster")
+            // A member with several peer URLs appears once per URL, as in etcd.
+            if let existing = members.firstIndex(where: { $0.name == name }) {
+                members[existing].peerURLs.append(url)
+            } else {
+                members.append(ClusterMember(name: name, peerURLs: [url]))
+            }
+        }
+        return members
+    }
+
+    private static func integer(_ text: String, _ setting: String, in range: ClosedRange<Int64>) throws -> Int64 {
+        guard let value = Int64(text.trimmingWhitespace()), range.contains(value) else {
+            throw ConfigurationError("\(setting): \"\(text)\" is not an integer in \(range.lowerBound)...\(range.upperBound)")
+        }
+        return value
+    }
+}
+
+extension String {
+    func replacingAll(_ target: Character, with replacement: String) -> String {
+        var result = ""
+        for character in self { if character == target { result += replacement } else { result.append(character) } }
+        return result
+    }
+}

@@ -1,0 +1,192 @@
+import API
+import Foundation
+import GRPCCore
+import GRPCNIOTransportHTTP2
+import Logging
+import Raft
+import Storage
+
+/// Starts a member from its configuration and serves until SIGTERM or SIGINT.
+public enum ServerRunner {
+    enum StopReason: Sendable {
+        case signal(Int32)
+        case servingFailed(String)
+    }
+
+    /// The data-dir layout, as etcd's: `member/wal` for the log, `member/snap/db` for the backend.
+    struct DataDirectory {
+        let root: String
+        var walDirectory: String { root + "/member/wal" }
+        var backendPath: String { root + "/member/snap/db" }
+    }
+
+    public static func run(configuration: ServerConfiguration, logger: Logger) async throws {
+        let directory = DataDirectory(root: configuration.resolvedDataDir)
+        try FileManager.default.createDirectory(atPath: directory.root + "/member/snap", withIntermediateDirectories: true)
+        let bootstrapIdentity = identity(for: configuration)
+        let store = try MVCCStore(path: directory.backendPath,
+            options: MVCCOptions(quotaBytes: Int(configuration.quotaBackendBytes)))
+        var (wal, replay) = try WAL.open(directory: directory.walDirectory,
+            options: WALOptions(metadata: encode(bootstrapIdentity)))
+        if let torn = replay.tornTail {
+            logger.warning("repaired a torn WAL tail left by a crash",
+                metadata: ["segment": "\(torn.segmentPath)", "offset": "\(torn.offset)", "discarded-bytes": "\(torn.discardedBytes)"])
+        }
+        if replay.lastIndex == 0 && replay.hardState.isEmpty {
+            try await bootstrap(configuration: configuration, identity: bootstrapIdentity, store: store, wal: wal)
+            wal.close()
+            (wal, replay) = try WAL.open(directory: directory.walDirectory)
+            logger.info("bootstrapped a new cluster", metadata: [
+                "cluster-id": "\(hex(bootstrapIdentity.clusterID))", "member-id": "\(hex(bootstrapIdentity.memberID))",
+            ])
+        }
+        guard let identity = decode(replay.metadata) else {
+            throw ConfigurationError("the WAL in \(directory.walDirectory) has no member identity in its metadata")
+        }
+        if identity.memberID != bootstrapIdentity.memberID {
+            // As etcd: on restart the data-dir's identity wins over --initial-cluster.
+            logger.info("existing data-dir: --initial-cluster flags are ignored",
+                metadata: ["member-id": "\(hex(identity.memberID))"])
+        }
+
+        var raftConfig = RaftConfig(id: identity.memberID, randomSeed: UInt64.random(in: .min ... .max))
+        raftConfig.heartbeatTicks = 1
+        raftConfig.electionTicks = max(2, configuration.electionTimeoutMs / configuration.heartbeatIntervalMs)
+        // etcd's request timeout: 5 s plus two election timeouts.
+        let requestTimeoutMs = 5000 + 2 * configuration.electionTimeoutMs
+        let host = try RaftHost(
+            identity: identity, store: store, wal: wal, replay: replay, raftConfig: raftConfig,
+            snapshotCount: configuration.snapshotCount,
+            requestTimeoutTicks: requestTimeoutMs / configuration.heartbeatIntervalMs, logger: logger)
+        let server = EtcdServer(configuration: configuration, identity: identity, store: store, host: host, logger: logger)
+        let lessor = await Lessor.following(server)
+
+        let services: [any RegistrableRPCService] = [
+            KVService(server: server), MaintenanceService(server: server), ClusterService(server: server),
+            HealthService(), LeaseService(server: server, lessor: lessor),
+            try await WatchService.attached(to: server),
+        ]
+        var servers: [GRPCServer<HTTP2ServerTransport.Posix>] = []
+        for url in configuration.listenClientURLs {
+            guard url.scheme == "http" else {
+                throw ConfigurationError("listen-client-urls: \(url) needs TLS, which this cairn version does not serve yet")
+            }
+            var transportConfig = HTTP2ServerTransport.Posix.Config.defaults
+            // etcd accepts requests up to --max-request-bytes plus 512 KiB of gRPC overhead.
+            transportConfig.rpc.maxRequestPayloadSize = configuration.maxRequestBytes + 512 * 1024
+            let transport = HTTP2ServerTransport.Posix(
+                address: .ipv4(host: url.host, port: url.port), transportSecurity: .plaintext, config: transportConfig)
+            servers.append(GRPCServer(transport: transport, services: services))
+        }
+        let grpcServers = servers
+
+        let signals = SignalWatcher(signals: [SIGTERM, SIGINT])
+        var failure: (any Error)?
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await host.run() }
+            group.addTask { await lessor.run() }
+            group.addTask {
+                let tick = Duration.milliseconds(configuration.heartbeatIntervalMs)
+                while (try? await Task.sleep(for: tick)) != nil {
+                    await host.onTick()
+                }
+            }
+            let (stopRequests, stopRequest) = AsyncStream.makeStream(of: StopReason.self)
+            for grpcServer in grpcServers {
+                group.addTask {
+                    do {
+                        try await grpcServer.serve()
+                    } catch {
+                        stopRequest.yield(.servingFailed("\(error)"))
+                    }
+                }
+            }
+            group.addTask {
+                do {
+                    for grpcServer in grpcServers {
+                        guard try await grpcServer.listeningAddress != nil else { return }
+                    }
+                } catch {
+                    return
+                }
+                logger.info("serving client requests", metadata: [
+                    "listen-client-urls": "\(configuration.listenClientURLs.map(\.description).joined(separator: ","))",
+                    "version": "\(EtcdServer.reportedVersion)",
+                ])
+                SystemdNotifier.notify("READY=1")
+            }
+            group.addTask {
+                let number = await signals.next()
+                stopRequest.yield(.signal(number))
+            }
+            var reason = StopReason.signal(SIGTERM)
+            for await request in stopRequests {
+                reason = request
+                break
+            }
+            if case .servingFailed(let message) = reason {
+                failure = ConfigurationError("cannot serve clients: \(message)")
+            }
+            logger.info("shutting down", metadata: ["reason": "\(reason)"])
+            SystemdNotifier.notify("STOPPING=1")
+            for grpcServer in grpcServers { grpcServer.beginGracefulShutdown() }
+            await host.stop()
+            group.cancelAll()
+        }
+        wal.close()
+        store.close()
+        if let failure { throw failure }
+        logger.info("stopped")
+    }
+
+    /// Ids derived from the founding members as etcd derives them.
+    static func identity(for configuration: ServerConfiguration) -> RaftHost.Identity {
+        let members = configuration.resolvedInitialCluster.map { member in
+            (member.name, ClusterIdentity.memberID(peerURLs: member.peerURLs.map(\.description),
+                token: configuration.initialClusterToken))
+        }
+        let memberID = members.first { $0.0 == configuration.name }!.1
+        return RaftHost.Identity(memberID: memberID, clusterID: ClusterIdentity.clusterID(memberIDs: members.map(\.1)))
+    }
+
+    /// A new data-dir: the membership as a raft snapshot at index 1, term 1 (as every founding
+    /// member does), and the members and cluster id in the backend at the same index.
+    private static func bootstrap(configuration: ServerConfiguration, identity: RaftHost.Identity, store: MVCCStore,
+        wal: WAL) async throws
+    {
+        let members = configuration.resolvedInitialCluster.map { member in
+            let id = ClusterIdentity.memberID(peerURLs: member.peerURLs.map(\.description),
+                token: configuration.initialClusterToken)
+            let clientURLs = member.name == configuration.name ? configuration.advertiseClientURLs.map(\.description) : []
+            return MemberRecord(id: id, name: member.name, peerURLs: member.peerURLs.map(\.description), clientURLs: clientURLs)
+        }
+        _ = try await store.apply(index: 1, term: 1) { transaction in
+            try transaction.setClusterID(identity.clusterID)
+            for member in members { try transaction.putMember(member) }
+        }
+        try store.sync()
+        let confState = ConfState(voters: Set(members.map(\.id)))
+        try await wal.append([
+            .snapshot(SnapshotMetadata(index: 1, term: 1, confState: confState)),
+            .hardState(HardState(term: 1, vote: .none, commit: 1)),
+        ])
+    }
+
+    static func encode(_ identity: RaftHost.Identity) -> [UInt8] {
+        var bytes: [UInt8] = []
+        for word in [identity.memberID, identity.clusterID] {
+            withUnsafeBytes(of: word.bigEndian) { bytes.append(contentsOf: $0) }
+        }
+        return bytes
+    }
+
+    static func decode(_ bytes: [UInt8]) -> RaftHost.Identity? {
+        guard bytes.count == 16 else { return nil }
+        let words = stride(from: 0, to: 16, by: 8).map { start in
+            bytes[start..<start + 8].reduce(UInt64(0)) { ($0 << 8) | UInt64($1) }
+        }
+        return RaftHost.Identity(memberID: words[0], clusterID: words[1])
+    }
+
+    static func hex(_ id: UInt64) -> String { String(id, radix: 16) }
+}

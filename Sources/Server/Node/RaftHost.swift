@@ -1,0 +1,341 @@
+import API
+import Foundation
+import GRPCCore
+import Logging
+import Raft
+import Storage
+
+/// The only owner of this member's ``RaftNode``: it feeds the node ticks, proposals and read
+/// requests, and processes each ``Ready`` in order — persist to the WAL, send, apply to the
+/// MVCC store, answer reads — then advances. Client requests await the outcome of their
+/// entry, bounded by the request timeout.
+actor RaftHost {
+    struct Identity: Sendable {
+        var memberID: UInt64
+        var clusterID: UInt64
+    }
+
+    private struct Waiter<Value: Sendable> {
+        var continuation: CheckedContinuation<Value, any Error>
+        var deadlineTick: Int
+    }
+
+    let identity: Identity
+    let store: MVCCStore
+    private var node: RaftNode
+    private let raftStorage: MemoryStorage
+    private let wal: WAL
+    private let logger: Logger
+    private let snapshotCount: UInt64
+    private let requestTimeoutTicks: Int
+
+    private var appliedIndex: LogIndex
+    private var confState: ConfState
+    private(set) var term: Term
+    private(set) var leader: NodeID = .none
+    private var tick = 0
+    private var stopped = false
+
+    private var nextRequestID: UInt64
+    private var writeWaiters: [UInt64: Waiter<AppliedResult>] = [:]
+    private var readIndexWaiters: [[UInt8]: Waiter<LogIndex>] = [:]
+    private var appliedWaiters: [(index: LogIndex, waiter: Waiter<Void>)] = []
+
+    private var listeners: [@Sendable (HostEvent) -> Void] = []
+
+    private let wakeups: AsyncStream<Void>
+    private let wakeupContinuation: AsyncStream<Void>.Continuation
+
+    init(identity: Identity, store: MVCCStore, wal: WAL, replay: WALReplay, raftConfig: RaftConfig,
+        snapshotCount: UInt64, requestTimeoutTicks: Int, logger: Logger) throws
+    {
+        let storage = MemoryStorage()
+        if replay.snapshot.index > 0 {
+            try storage.applySnapshot(Snapshot(metadata: replay.snapshot))
+        }
+        storage.append(replay.entries)
+        storage.setHardState(replay.hardState)
+
+        var config = raftConfig
+        // The store records, in the same transaction as the data, the last entry it applied.
+        let consistentIndex = try store.status().consistentIndex
+        config.applied = max(consistentIndex, replay.snapshot.index)
+        node = try RaftNode(config: config, storage: storage)
+
+        self.identity = identity
+        self.store = store
+        self.wal = wal
+        self.raftStorage = storage
+        self.logger = logger
+        self.snapshotCount = snapshotCount
+        self.requestTimeoutTicks = requestTimeoutTicks
+        appliedIndex = config.applied
+        confState = replay.snapshot.confState
+        term = replay.hardState.term
+        // Request ids: the member id's low 16 bits, then the start time, so ids stay unique
+        // across members and restarts (etcd's scheme).
+        let millis = UInt64(Date().timeIntervalSince1970 * 1000)
+        nextRequestID = (identity.memberID & 0xFFFF) << 48 | (millis & 0xFF_FFFF_FFFF) << 8
+        (wakeups, wakeupContinuation) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+    }
+
+    // MARK: - Driving the node
+
+    /// Processes Ready until ``stop()``. Run it in its own task.
+    func run() async {
+        if confState.voters == [identity.memberID] {
+            // A single voter needs no election timeout to know it wins.
+            try? node.campaign()
+        }
+        wake()
+        for await _ in wakeups {
+            if stopped { break }
+            await drainReady()
+        }
+    }
+
+    /// One tick of the raft clock; also expires requests past their deadline.
+    func onTick() {
+        guard !stopped else { return }
+        tick += 1
+        node.tick()
+        expireWaiters()
+        wake()
+    }
+
+    func stop() {
+        stopped = true
+        let error = EtcdError.stopped
+        failAll(with: error)
+        wakeupContinuation.yield()
+        wakeupContinuation.finish()
+    }
+
+    private func wake() {
+        wakeupContinuation.yield()
+    }
+
+    private func drainReady() async {
+        while !stopped && node.hasReady {
+            let ready = node.ready()
+            do {
+                try await persist(ready)
+            } catch {
+                // Without a durable log nothing acknowledged can be trusted: stop serving.
+                logger.critical("cannot persist raft state; stopping", metadata: ["error": "\(error)"])
+                stop()
+                return
+            }
+            if let soft = ready.softState {
+                let wasLeader = leader == identity.memberID
+                if soft.leader != leader {
+                    logger.info("leader changed", metadata: ["leader": "\(String(soft.leader, radix: 16))", "role": "\(soft.role)"])
+                }
+                leader = soft.leader
+                let isLeader = soft.role == .leader
+                if isLeader != wasLeader { publish(.leadership(isLeader: isLeader)) }
+            }
+            if let hardState = ready.hardState { term = hardState.term }
+            for entry in ready.committedEntries {
+                await apply(entry)
+            }
+            for read in ready.readStates {
+                readIndexWaiters.removeValue(forKey: read.context)?.continuation.resume(returning: read.index)
+            }
+            node.advance(ready)
+            await compactLogIfDue()
+        }
+    }
+
+    private func persist(_ ready: Ready) async throws {
+        var records: [WALRecord] = []
+        if let snapshot = ready.snapshot { records.append(.snapshot(snapshot.metadata)) }
+        records.append(contentsOf: ready.entries.map(WALRecord.entry))
+        if let hardState = ready.hardState { records.append(.hardState(hardState)) }
+        if !records.isEmpty { try await wal.append(records) }
+        if let snapshot = ready.snapshot { try raftStorage.applySnapshot(snapshot) }
+        raftStorage.append(ready.entries)
+        if let hardState = ready.hardState { raftStorage.setHardState(hardState) }
+    }
+
+    private func apply(_ entry: Entry) async {
+        defer {
+            appliedIndex = entry.index
+            releaseAppliedWaiters()
+        }
+        switch entry.kind {
+        case .confChange:
+            guard let change = try? ConfChange(decoding: entry.data) else {
+                logger.error("undecodable conf change entry", metadata: ["index": "\(entry.index)"])
+                return
+            }
+            confState = node.applyConfChange(change)
+        case .normal:
+            // The leader's empty entry of each term carries nothing to apply.
+            guard !entry.data.isEmpty else { return }
+            let request: Cairnpb_InternalRequest
+            do {
+                request = try Cairnpb_InternalRequest(serializedBytes: entry.data)
+            } catch {
+                logger.error("undecodable log entry", metadata: ["index": "\(entry.index)", "error": "\(error)"])
+                return
+            }
+            let outcome: Result<AppliedResult, any Error>
+            do {
+                let result = try await store.apply(index: entry.index, term: entry.term) { transaction in
+                    try AppliedResult.execute(request, in: &transaction)
+                }
+                outcome = .success(result ?? .alreadyApplied)
+            } catch {
+                outcome = .failure(error)
+            }
+            writeWaiters.removeValue(forKey: request.id)?.continuation.resume(with: outcome)
+            if case .success(let result) = outcome, case .alreadyApplied = result {} else {
+                publish(.applied(index: entry.index, result: try? outcome.get()))
+            }
+        }
+    }
+
+    // MARK: - Events
+
+    /// What the rest of the member follows: watchers wake on applied writes, the lessor runs
+    /// only on the leader.
+    enum HostEvent: Sendable {
+        /// An entry was applied; `result` is nil when the request failed.
+        case applied(index: LogIndex, result: AppliedResult?)
+        case leadership(isLeader: Bool)
+    }
+
+    /// Registers `listener`, called on the host's executor for every event: it must return
+    /// quickly (hand the event to its own task or stream).
+    func subscribe(_ listener: @escaping @Sendable (HostEvent) -> Void) {
+        listeners.append(listener)
+    }
+
+    private func publish(_ event: HostEvent) {
+        for listener in listeners { listener(event) }
+    }
+
+    var isLeader: Bool { leader == identity.memberID }
+
+    /// Every `snapshotCount` applied entries: make the store durable, record a raft snapshot
+    /// marker, trim the in-memory log and release WAL segments the store now covers.
+    private func compactLogIfDue() async {
+        let snapshotIndex = raftStorage.snapshot().metadata.index
+        guard appliedIndex >= snapshotIndex + snapshotCount else { return }
+        do {
+            try store.sync()
+            let snapshot = try raftStorage.createSnapshot(at: appliedIndex, confState: confState, data: [])
+            try await wal.append([.snapshot(snapshot.metadata)])
+            // Keep some entries so a slightly lagging follower catches up from the log.
+            let keep = min(appliedIndex - 1, 5000)
+            if appliedIndex - keep > raftStorage.firstIndex() - 1 {
+                try raftStorage.compact(upTo: appliedIndex - keep)
+            }
+            let released = try await wal.releaseSegments()
+            logger.info("raft snapshot", metadata: ["index": "\(appliedIndex)", "released-wal-segments": "\(released.count)"])
+        } catch {
+            logger.error("raft snapshot failed", metadata: ["index": "\(appliedIndex)", "error": "\(error)"])
+        }
+    }
+
+    // MARK: - Client requests
+
+    /// Proposes `request` and returns what applying it produced.
+    func propose(_ request: Cairnpb_InternalRequest, maxRequestBytes: Int) async throws -> AppliedResult {
+        guard !stopped else { throw EtcdError.stopped }
+        var request = request
+        nextRequestID &+= 1
+        request.id = nextRequestID
+        let data: [UInt8] = try request.serializedBytes()
+        guard data.count <= maxRequestBytes else { throw EtcdError.requestTooLarge }
+        if let refusal = proposeToRaft(data) {
+            throw refusal
+        }
+        wake()
+        let id = request.id
+        return try await withCheckedThrowingContinuation { continuation in
+            writeWaiters[id] = Waiter(continuation: continuation, deadlineTick: tick + requestTimeoutTicks)
+        }
+    }
+
+    /// Hands `data` to raft; returns etcd's error when raft refuses it.
+    private func proposeToRaft(_ data: [UInt8]) -> RPCError? {
+        do {
+            try node.propose(data)
+            return nil
+        } catch {
+            return leader == .none ? EtcdError.noLeader : EtcdError.leaderChanged
+        }
+    }
+
+    /// Returns once this member has applied everything committed before the call: reads
+    /// served after it are linearizable (raft's ReadIndex).
+    func linearizableBarrier() async throws {
+        guard !stopped else { throw EtcdError.stopped }
+        nextRequestID &+= 1
+        let context = withUnsafeBytes(of: nextRequestID.bigEndian) { Array($0) }
+        node.readIndex(context: context)
+        wake()
+        let readIndex = try await withCheckedThrowingContinuation { continuation in
+            readIndexWaiters[context] = Waiter(continuation: continuation, deadlineTick: tick + requestTimeoutTicks)
+        }
+        try await waitUntilApplied(readIndex)
+    }
+
+    private func waitUntilApplied(_ index: LogIndex) async throws {
+        guard appliedIndex < index else { return }
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+            appliedWaiters.append((index, Waiter(continuation: continuation, deadlineTick: tick + requestTimeoutTicks)))
+        }
+    }
+
+    private func releaseAppliedWaiters() {
+        guard !appliedWaiters.isEmpty else { return }
+        appliedWaiters.removeAll { pending in
+            guard pending.index <= appliedIndex else { return false }
+            pending.waiter.continuation.resume()
+            return true
+        }
+    }
+
+    private func expireWaiters() {
+        for (id, waiter) in writeWaiters where waiter.deadlineTick <= tick {
+            writeWaiters[id] = nil
+            waiter.continuation.resume(throwing: EtcdError.timeout)
+        }
+        for (context, waiter) in readIndexWaiters where waiter.deadlineTick <= tick {
+            readIndexWaiters[context] = nil
+            waiter.continuation.resume(throwing: leader == .none ? EtcdError.noLeader : EtcdError.timeout)
+        }
+        appliedWaiters.removeAll { pending in
+            guard pending.waiter.deadlineTick <= tick else { return false }
+            pending.waiter.continuation.resume(throwing: EtcdError.timeout)
+            return true
+        }
+    }
+
+    private func failAll(with error: any Error) {
+        for waiter in writeWaiters.values { waiter.continuation.resume(throwing: error) }
+        for waiter in readIndexWaiters.values { waiter.continuation.resume(throwing: error) }
+        for pending in appliedWaiters { pending.waiter.continuation.resume(throwing: error) }
+        writeWaiters = [:]
+        readIndexWaiters = [:]
+        appliedWaiters = []
+    }
+
+    // MARK: - Observing
+
+    struct Status: Sendable {
+        var term: Term
+        var leader: NodeID
+        var commitIndex: LogIndex
+        var appliedIndex: LogIndex
+    }
+
+    var status: Status {
+        let raftStatus = node.status
+        return Status(term: raftStatus.hardState.term, leader: raftStatus.softState.leader,
+            commitIndex: raftStatus.hardState.commit, appliedIndex: appliedIndex)
+    }
+}

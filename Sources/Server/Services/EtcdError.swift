@@ -1,0 +1,35 @@
+import GRPCCore
+import Storage
+
+/// The errors etcd clients match by message text, with etcd's gRPC status codes.
+enum EtcdError {
+    static let noLeader = RPCError(code: .unavailable, message: "etcdserver: no leader")
+    static let leaderChanged = RPCError(code: .unavailable, message: "etcdserver: leader changed")
+    static let timeout = RPCError(code: .unavailable, message: "etcdserver: request timed out")
+    static let stopped = RPCError(code: .unavailable, message: "etcdserver: server stopped")
+    static let requestTooLarge = RPCError(code: .invalidArgument, message: "etcdserver: request is too large")
+    static let tooManyOps = RPCError(code: .invalidArgument, message: "etcdserver: too many operations in txn request")
+    static let duplicateKey = RPCError(code: .invalidArgument, message: "etcdserver: duplicate key given in txn request")
+    static let emptyKey = RPCError(code: .invalidArgument, message: "etcdserver: key is not provided")
+    static let leaseNotFound = RPCError(code: .notFound, message: "etcdserver: requested lease not found")
+    static let memberNotFound = RPCError(code: .notFound, message: "etcdserver: member not found")
+    static let notCapable = RPCError(code: .failedPrecondition, message: "etcdserver: not capable")
+
+    /// Maps a storage failure to what etcd answers in the same situation.
+    static func from(_ error: any Error) -> RPCError {
+        if let rpc = error as? RPCError { return rpc }
+        guard let storage = error as? StorageError else {
+            return RPCError(code: .internalError, message: "etcdserver: \(error)")
+        }
+        let code: RPCError.Code
+        switch storage.code {
+        case .compacted, .futureRevision: code = .outOfRange
+        case .noSpace: code = .resourceExhausted
+        case .leaseNotFound, .keyNotFound: code = .notFound
+        case .leaseExists: code = .failedPrecondition
+        case .invalidArgument, .keyTooLarge: code = .invalidArgument
+        default: code = .internalError
+        }
+        return RPCError(code: code, message: storage.message)
+    }
+}

@@ -1,0 +1,210 @@
+import API
+import Foundation
+import GRPCCore
+import Storage
+
+/// etcd's Maintenance service.
+struct MaintenanceService: Etcdserverpb_Maintenance.SimpleServiceProtocol {
+    let server: EtcdServer
+
+    /// etcd streams snapshots in 32 KiB chunks.
+    static let snapshotChunkBytes = 32 * 1024
+
+    func alarm(request: Etcdserverpb_AlarmRequest, context: ServerContext) async throws -> Etcdserverpb_AlarmResponse {
+        do {
+            var response = Etcdserverpb_AlarmResponse()
+            response.header = try await server.header()
+            switch request.action {
+            case .get:
+                // The store refuses writes past the quota itself; an active NOSPACE alarm is
+                // reported while the database is at its quota.
+                let status = try server.store.status()
+                if status.sizeInUseBytes >= status.quotaBytes {
+                    var alarm = Etcdserverpb_AlarmMember()
+                    alarm.memberID = server.identity.memberID
+                    alarm.alarm = .nospace
+                    response.alarms = [alarm]
+                }
+            case .activate, .deactivate:
+                throw RPCError(code: .unimplemented,
+                    message: "etcdserver: raising or clearing alarms by hand is not supported by this cairn version yet")
+            case .UNRECOGNIZED(let value):
+                throw RPCError(code: .invalidArgument, message: "etcdserver: unknown alarm action \(value)")
+            }
+            return response
+        } catch {
+            throw EtcdError.from(error)
+        }
+    }
+
+    func status(request: Etcdserverpb_StatusRequest, context: ServerContext) async throws -> Etcdserverpb_StatusResponse {
+        do {
+            let storeStatus = try server.store.status()
+            let raft = await server.host.status
+            var response = Etcdserverpb_StatusResponse()
+            response.header = await server.header(revision: storeStatus.revision)
+            response.version = EtcdServer.reportedVersion
+            response.dbSize = Int64(storeStatus.sizeBytes)
+            response.dbSizeInUse = Int64(storeStatus.sizeInUseBytes)
+            response.dbSizeQuota = Int64(storeStatus.quotaBytes)
+            response.leader = raft.leader
+            response.raftIndex = raft.commitIndex
+            response.raftTerm = raft.term
+            response.raftAppliedIndex = raft.appliedIndex
+            response.isLearner = false
+            return response
+        } catch {
+            throw EtcdError.from(error)
+        }
+    }
+
+    func defragment(request: Etcdserverpb_DefragmentRequest, context: ServerContext) async throws
+        -> Etcdserverpb_DefragmentResponse
+    {
+        do {
+            try await server.store.defragment()
+            var response = Etcdserverpb_DefragmentResponse()
+            response.header = try await server.header()
+            return response
+        } catch {
+            throw EtcdError.from(error)
+        }
+    }
+
+    /// etcd hashes its whole backend file; cairn answers with the content hash of the current
+    /// revision, which is what comparisons between members need and is independent of layout.
+    func hash(request: Etcdserverpb_HashRequest, context: ServerContext) async throws -> Etcdserverpb_HashResponse {
+        do {
+            let hash = try server.store.hashKV()
+            var response = Etcdserverpb_HashResponse()
+            response.header = await server.header(revision: hash.revision)
+            response.hash = hash.hash
+            return response
+        } catch {
+            throw EtcdError.from(error)
+        }
+    }
+
+    func hashKV(request: Etcdserverpb_HashKVRequest, context: ServerContext) async throws -> Etcdserverpb_HashKVResponse {
+        do {
+            let hash = try server.store.hashKV(revision: request.revision)
+            var response = Etcdserverpb_HashKVResponse()
+            response.header = try await server.header()
+            response.hash = hash.hash
+            // etcd reports -1 until the first compaction.
+            response.compactRevision = hash.compactRevision > 0 ? hash.compactRevision : -1
+            response.hashRevision = hash.revision
+            return response
+        } catch {
+            throw EtcdError.from(error)
+        }
+    }
+
+    /// Streams a consistent copy of the backend, then a last message whose blob is the SHA-256
+    /// of every byte before it, as etcd does (`etcdctl snapshot save` relies on it). The copy
+    /// flows through a pipe: no temporary file, and memory stays at one chunk.
+    func snapshot(request: Etcdserverpb_SnapshotRequest, response: RPCWriter<Etcdserverpb_SnapshotResponse>,
+        context: ServerContext) async throws
+    {
+        let header: Etcdserverpb_ResponseHeader
+        let estimatedBytes: Int
+        do {
+            header = try await server.header()
+            estimatedBytes = try server.store.status().sizeInUseBytes
+        } catch {
+            throw EtcdError.from(error)
+        }
+        var fds: [Int32] = [0, 0]
+        guard pipe(&fds) == 0 else {
+            throw RPCError(code: .internalError, message: "etcdserver: cannot create a pipe for the snapshot: errno \(errno)")
+        }
+        let (readFD, writeFD) = (fds[0], fds[1])
+        defer { close(readFD) }
+        let store = server.store
+        let copyResult = SnapshotCopy()
+        let copier = Thread {
+            defer { close(writeFD) }
+            do { try store.copy(to: writeFD) } catch { copyResult.fail(error) }
+        }
+        copier.name = "cairn-snapshot-copy"
+        copier.start()
+
+        let digest = SHA256Digest()
+        var sent = 0
+        while true {
+            let chunk = try await Self.read(readFD, upTo: Self.snapshotChunkBytes)
+            if chunk.isEmpty { break }
+            digest.update(chunk)
+            sent += chunk.count
+            var message = Etcdserverpb_SnapshotResponse()
+            message.header = header
+            // The compacted copy's final size is known only at its end: report the in-use size
+            // of the database as the estimate, never below one byte until the end.
+            message.remainingBytes = UInt64(max(estimatedBytes - sent, 1))
+            message.blob = Data(chunk)
+            message.version = EtcdServer.reportedVersion
+            try await response.write(message)
+        }
+        if let error = copyResult.error {
+            throw RPCError(code: .internalError, message: "etcdserver: snapshot copy failed: \(error)")
+        }
+        var last = Etcdserverpb_SnapshotResponse()
+        last.header = header
+        last.remainingBytes = 0
+        last.blob = Data(digest.finish())
+        last.version = EtcdServer.reportedVersion
+        try await response.write(last)
+    }
+
+    private static func read(_ fd: Int32, upTo count: Int) async throws -> [UInt8] {
+        try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue.global().async {
+                var buffer = [UInt8](repeating: 0, count: count)
+                var filled = 0
+                while filled < count {
+                    let got = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress! + filled, count - filled) }
+                    if got == 0 { break }
+                    if got < 0 {
+                        if errno == EINTR { continue }
+                        continuation.resume(throwing: RPCError(code: .internalError,
+                            message: "etcdserver: reading the snapshot pipe failed: errno \(errno)"))
+                        return
+                    }
+                    filled += got
+                }
+                continuation.resume(returning: Array(buffer[..<filled]))
+            }
+        }
+    }
+
+    func moveLeader(request: Etcdserverpb_MoveLeaderRequest, context: ServerContext) async throws
+        -> Etcdserverpb_MoveLeaderResponse
+    {
+        guard request.targetID == server.identity.memberID else {
+            throw RPCError(code: .failedPrecondition, message: "etcdserver: bad leader transferee")
+        }
+        var response = Etcdserverpb_MoveLeaderResponse()
+        response.header = (try? await server.header()) ?? Etcdserverpb_ResponseHeader()
+        return response
+    }
+
+    func downgrade(request: Etcdserverpb_DowngradeRequest, context: ServerContext) async throws
+        -> Etcdserverpb_DowngradeResponse
+    {
+        throw RPCError(code: .unimplemented, message: "etcdserver: downgrade is not supported by cairn")
+    }
+}
+
+/// The outcome of the copy thread, read by the streaming task once the pipe closes.
+private final class SnapshotCopy: @unchecked Sendable {
+    private let lock = NSLock()
+    private var failure: (any Error)?
+
+    func fail(_ error: any Error) {
+        lock.withLock { failure = error }
+    }
+
+    var error: (any Error)? {
+        lock.withLock { failure }
+    }
+}

@@ -1,0 +1,208 @@
+import API
+import Foundation
+import Storage
+
+// Conversions between etcd's wire messages and the storage engine's request types. Requests
+// are checked here for what etcd refuses before they reach raft.
+
+extension Storage.RangeRequest {
+    init(_ request: Etcdserverpb_RangeRequest) {
+        let order: SortOrder =
+            switch request.sortOrder {
+            case .ascend: .ascend
+            case .descend: .descend
+            default: .none
+            }
+        let target: SortTarget =
+            switch request.sortTarget {
+            case .version: .version
+            case .create: .create
+            case .mod: .mod
+            case .value: .value
+            default: .key
+            }
+        self.init(
+            key: Array(request.key), rangeEnd: Array(request.rangeEnd), limit: request.limit,
+            revision: request.revision, sortOrder: order, sortTarget: target, keysOnly: request.keysOnly,
+            countOnly: request.countOnly, minModRevision: request.minModRevision,
+            maxModRevision: request.maxModRevision, minCreateRevision: request.minCreateRevision,
+            maxCreateRevision: request.maxCreateRevision)
+    }
+}
+
+extension Storage.PutRequest {
+    init(_ request: Etcdserverpb_PutRequest) {
+        self.init(
+            key: Array(request.key), value: Array(request.value), lease: request.lease, prevKV: request.prevKv,
+            ignoreValue: request.ignoreValue, ignoreLease: request.ignoreLease)
+    }
+}
+
+extension Storage.DeleteRangeRequest {
+    init(_ request: Etcdserverpb_DeleteRangeRequest) {
+        self.init(key: Array(request.key), rangeEnd: Array(request.rangeEnd), prevKV: request.prevKv)
+    }
+}
+
+extension Storage.Compare {
+    init(_ compare: Etcdserverpb_Compare) {
+        let result: Result =
+            switch compare.result {
+            case .notEqual: .notEqual
+            case .less: .less
+            case .greater: .greater
+            default: .equal
+            }
+        let target: Target
+        switch compare.targetUnion {
+        case .createRevision(let value): target = .createRevision(value)
+        case .modRevision(let value): target = .modRevision(value)
+        case .value(let value): target = .value(Array(value))
+        case .lease(let value): target = .lease(value)
+        case .version(let value): target = .version(value)
+        case nil:
+            // An unset oneof compares against zero of the named target, as etcd does.
+            switch compare.target {
+            case .create: target = .createRevision(0)
+            case .mod: target = .modRevision(0)
+            case .value: target = .value([])
+            case .lease: target = .lease(0)
+            default: target = .version(0)
+            }
+        }
+        self.init(key: Array(compare.key), rangeEnd: Array(compare.rangeEnd), result: result, target: target)
+    }
+}
+
+extension Storage.TxnRequest {
+    init(_ request: Etcdserverpb_TxnRequest) {
+        self.init(
+            compare: request.compare.map(Storage.Compare.init),
+            success: request.success.compactMap(Storage.RequestOp.init),
+            failure: request.failure.compactMap(Storage.RequestOp.init))
+    }
+}
+
+extension Storage.RequestOp {
+    init?(_ op: Etcdserverpb_RequestOp) {
+        switch op.request {
+        case .requestRange(let range): self = .range(Storage.RangeRequest(range))
+        case .requestPut(let put): self = .put(Storage.PutRequest(put))
+        case .requestDeleteRange(let delete): self = .deleteRange(Storage.DeleteRangeRequest(delete))
+        case .requestTxn(let txn): self = .txn(Storage.TxnRequest(txn))
+        case nil: return nil
+        }
+    }
+}
+
+extension Mvccpb_KeyValue {
+    init(_ kv: Storage.KeyValue) {
+        self.init()
+        key = Data(kv.key)
+        createRevision = kv.createRevision
+        modRevision = kv.modRevision
+        version = kv.version
+        value = Data(kv.value)
+        lease = kv.lease
+    }
+}
+
+extension Etcdserverpb_RangeResponse {
+    init(_ response: Storage.RangeResponse, header: Etcdserverpb_ResponseHeader) {
+        self.init()
+        self.header = header
+        kvs = response.kvs.map(Mvccpb_KeyValue.init)
+        more = response.more
+        count = response.count
+    }
+}
+
+extension Etcdserverpb_PutResponse {
+    init(_ response: Storage.PutResponse, header: Etcdserverpb_ResponseHeader) {
+        self.init()
+        self.header = header
+        if let previous = response.prevKV { prevKv = Mvccpb_KeyValue(previous) }
+    }
+}
+
+extension Etcdserverpb_DeleteRangeResponse {
+    init(_ response: Storage.DeleteRangeResponse, header: Etcdserverpb_ResponseHeader) {
+        self.init()
+        self.header = header
+        deleted = response.deleted
+        prevKvs = response.prevKVs.map(Mvccpb_KeyValue.init)
+    }
+}
+
+extension Etcdserverpb_TxnResponse {
+    /// Nested responses carry the header etcd gives them: the revision before the transaction's
+    /// writes for reads, the transaction's revision for writes.
+    init(_ response: Storage.TxnResponse, header: Etcdserverpb_ResponseHeader) {
+        self.init()
+        self.header = header
+        succeeded = response.succeeded
+        responses = response.responses.map { op in
+            var wire = Etcdserverpb_ResponseOp()
+            var nested = header
+            switch op {
+            case .range(let range):
+                nested.revision = range.revision
+                wire.responseRange = Etcdserverpb_RangeResponse(range, header: nested)
+            case .put(let put):
+                wire.responsePut = Etcdserverpb_PutResponse(put, header: nested)
+            case .deleteRange(let delete):
+                wire.responseDeleteRange = Etcdserverpb_DeleteRangeResponse(delete, header: nested)
+            case .txn(let txn):
+                wire.responseTxn = Etcdserverpb_TxnResponse(txn, header: nested)
+            }
+            return wire
+        }
+    }
+}
+
+/// etcd's request checks that happen before a write is proposed.
+enum RequestValidation {
+    static let maxTxnOps = 128
+
+    static func check(_ request: Etcdserverpb_PutRequest) throws {
+        if request.key.isEmpty { throw EtcdError.emptyKey }
+    }
+
+    static func check(_ request: Etcdserverpb_DeleteRangeRequest) throws {
+        if request.key.isEmpty { throw EtcdError.emptyKey }
+    }
+
+    static func check(_ request: Etcdserverpb_RangeRequest) throws {
+        if request.key.isEmpty { throw EtcdError.emptyKey }
+    }
+
+    /// At most 128 operations per branch, and no key written twice in one branch (etcd's rules).
+    static func check(_ request: Etcdserverpb_TxnRequest) throws {
+        guard request.compare.count <= maxTxnOps, request.success.count <= maxTxnOps,
+            request.failure.count <= maxTxnOps
+        else { throw EtcdError.tooManyOps }
+        for compare in request.compare where compare.key.isEmpty { throw EtcdError.emptyKey }
+        for branch in [request.success, request.failure] {
+            var written = Set<Data>()
+            for op in branch {
+                switch op.request {
+                case .requestPut(let put):
+                    try check(put)
+                    guard written.insert(put.key).inserted else { throw EtcdError.duplicateKey }
+                case .requestDeleteRange(let delete):
+                    try check(delete)
+                    // A delete of a single key also conflicts with a put of it.
+                    if delete.rangeEnd.isEmpty {
+                        guard written.insert(delete.key).inserted else { throw EtcdError.duplicateKey }
+                    }
+                case .requestRange(let range):
+                    try check(range)
+                case .requestTxn(let nested):
+                    try check(nested)
+                case nil:
+                    break
+                }
+            }
+        }
+    }
+}
