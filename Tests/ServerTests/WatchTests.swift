@@ -179,7 +179,7 @@ final class WatchTests: XCTestCase {
         hub.unsubscribe(subscription)
         hub.advance(to: 4)
         wakeup.finish()
-        let more = await iterator.next()
+        let more: Void? = await iterator.next()
         XCTAssertNil(more, "no wakeup after unsubscribing, nor a second for the same advance")
     }
 

@@ -13,7 +13,7 @@ struct ClusterService: Etcdserverpb_Cluster.SimpleServiceProtocol {
     func memberList(request: Etcdserverpb_MemberListRequest, context: ServerContext) async throws
         -> Etcdserverpb_MemberListResponse
     {
-        do {
+        try await answeringAsEtcd {
             if request.linearizable { try await server.host.linearizableBarrier() }
             var response = Etcdserverpb_MemberListResponse()
             response.header = try await server.header()
@@ -27,8 +27,6 @@ struct ClusterService: Etcdserverpb_Cluster.SimpleServiceProtocol {
                 return member
             }
             return response
-        } catch {
-            throw EtcdError.from(error)
         }
     }
 

@@ -33,3 +33,12 @@ enum EtcdError {
         return RPCError(code: code, message: storage.message)
     }
 }
+
+/// Runs a service handler's body and answers any failure the way etcd would.
+func answeringAsEtcd<Response: Sendable>(_ body: () async throws -> Response) async throws -> Response {
+    do {
+        return try await body()
+    } catch {
+        throw EtcdError.from(error)
+    }
+}

@@ -11,28 +11,24 @@ struct LeaseService: Etcdserverpb_Lease.SimpleServiceProtocol {
     func leaseGrant(request: Etcdserverpb_LeaseGrantRequest, context: ServerContext) async throws
         -> Etcdserverpb_LeaseGrantResponse
     {
-        do {
+        try await answeringAsEtcd {
             let granted = try await lessor.grant(id: request.id, ttlSeconds: request.ttl)
             var response = Etcdserverpb_LeaseGrantResponse()
             response.id = granted.id
             response.ttl = granted.ttlSeconds
             response.header = try await server.header()
             return response
-        } catch {
-            throw EtcdError.from(error)
         }
     }
 
     func leaseRevoke(request: Etcdserverpb_LeaseRevokeRequest, context: ServerContext) async throws
         -> Etcdserverpb_LeaseRevokeResponse
     {
-        do {
+        try await answeringAsEtcd {
             try await lessor.revoke(id: request.id)
             var response = Etcdserverpb_LeaseRevokeResponse()
             response.header = try await server.header()
             return response
-        } catch {
-            throw EtcdError.from(error)
         }
     }
 
@@ -40,7 +36,7 @@ struct LeaseService: Etcdserverpb_Lease.SimpleServiceProtocol {
         request: RPCAsyncSequence<Etcdserverpb_LeaseKeepAliveRequest, any Error>,
         response: RPCWriter<Etcdserverpb_LeaseKeepAliveResponse>, context: ServerContext
     ) async throws {
-        do {
+        try await answeringAsEtcd {
             for try await keepAlive in request {
                 var answer = Etcdserverpb_LeaseKeepAliveResponse()
                 answer.id = keepAlive.id
@@ -48,15 +44,13 @@ struct LeaseService: Etcdserverpb_Lease.SimpleServiceProtocol {
                 answer.header = try await server.header()
                 try await response.write(answer)
             }
-        } catch {
-            throw EtcdError.from(error)
         }
     }
 
     func leaseTimeToLive(request: Etcdserverpb_LeaseTimeToLiveRequest, context: ServerContext) async throws
         -> Etcdserverpb_LeaseTimeToLiveResponse
     {
-        do {
+        try await answeringAsEtcd {
             var response = Etcdserverpb_LeaseTimeToLiveResponse()
             response.id = request.id
             if let lease = try await lessor.timeToLive(id: request.id, withKeys: request.keys) {
@@ -69,15 +63,13 @@ struct LeaseService: Etcdserverpb_Lease.SimpleServiceProtocol {
             }
             response.header = try await server.header()
             return response
-        } catch {
-            throw EtcdError.from(error)
         }
     }
 
     func leaseLeases(request: Etcdserverpb_LeaseLeasesRequest, context: ServerContext) async throws
         -> Etcdserverpb_LeaseLeasesResponse
     {
-        do {
+        try await answeringAsEtcd {
             var response = Etcdserverpb_LeaseLeasesResponse()
             response.leases = try lessor.leaseIDs().map { id in
                 var status = Etcdserverpb_LeaseStatus()
@@ -86,8 +78,6 @@ struct LeaseService: Etcdserverpb_Lease.SimpleServiceProtocol {
             }
             response.header = try await server.header()
             return response
-        } catch {
-            throw EtcdError.from(error)
         }
     }
 }

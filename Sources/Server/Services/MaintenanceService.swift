@@ -11,7 +11,7 @@ struct MaintenanceService: Etcdserverpb_Maintenance.SimpleServiceProtocol {
     static let snapshotChunkBytes = 32 * 1024
 
     func alarm(request: Etcdserverpb_AlarmRequest, context: ServerContext) async throws -> Etcdserverpb_AlarmResponse {
-        do {
+        try await answeringAsEtcd {
             var response = Etcdserverpb_AlarmResponse()
             response.header = try await server.header()
             switch request.action {
@@ -32,13 +32,11 @@ struct MaintenanceService: Etcdserverpb_Maintenance.SimpleServiceProtocol {
                 throw RPCError(code: .invalidArgument, message: "etcdserver: unknown alarm action \(value)")
             }
             return response
-        } catch {
-            throw EtcdError.from(error)
         }
     }
 
     func status(request: Etcdserverpb_StatusRequest, context: ServerContext) async throws -> Etcdserverpb_StatusResponse {
-        do {
+        try await answeringAsEtcd {
             let storeStatus = try server.store.status()
             let raft = await server.host.status
             var response = Etcdserverpb_StatusResponse()
@@ -53,40 +51,34 @@ struct MaintenanceService: Etcdserverpb_Maintenance.SimpleServiceProtocol {
             response.raftAppliedIndex = raft.appliedIndex
             response.isLearner = false
             return response
-        } catch {
-            throw EtcdError.from(error)
         }
     }
 
     func defragment(request: Etcdserverpb_DefragmentRequest, context: ServerContext) async throws
         -> Etcdserverpb_DefragmentResponse
     {
-        do {
+        try await answeringAsEtcd {
             try await server.store.defragment()
             var response = Etcdserverpb_DefragmentResponse()
             response.header = try await server.header()
             return response
-        } catch {
-            throw EtcdError.from(error)
         }
     }
 
     /// etcd hashes its whole backend file; cairn answers with the content hash of the current
     /// revision, which is what comparisons between members need and is independent of layout.
     func hash(request: Etcdserverpb_HashRequest, context: ServerContext) async throws -> Etcdserverpb_HashResponse {
-        do {
+        try await answeringAsEtcd {
             let hash = try server.store.hashKV()
             var response = Etcdserverpb_HashResponse()
             response.header = await server.header(revision: hash.revision)
             response.hash = hash.hash
             return response
-        } catch {
-            throw EtcdError.from(error)
         }
     }
 
     func hashKV(request: Etcdserverpb_HashKVRequest, context: ServerContext) async throws -> Etcdserverpb_HashKVResponse {
-        do {
+        try await answeringAsEtcd {
             let hash = try server.store.hashKV(revision: request.revision)
             var response = Etcdserverpb_HashKVResponse()
             response.header = try await server.header()
@@ -95,8 +87,6 @@ struct MaintenanceService: Etcdserverpb_Maintenance.SimpleServiceProtocol {
             response.compactRevision = hash.compactRevision > 0 ? hash.compactRevision : -1
             response.hashRevision = hash.revision
             return response
-        } catch {
-            throw EtcdError.from(error)
         }
     }
 
@@ -106,13 +96,8 @@ struct MaintenanceService: Etcdserverpb_Maintenance.SimpleServiceProtocol {
     func snapshot(request: Etcdserverpb_SnapshotRequest, response: RPCWriter<Etcdserverpb_SnapshotResponse>,
         context: ServerContext) async throws
     {
-        let header: Etcdserverpb_ResponseHeader
-        let estimatedBytes: Int
-        do {
-            header = try await server.header()
-            estimatedBytes = try server.store.status().sizeInUseBytes
-        } catch {
-            throw EtcdError.from(error)
+        let (header, estimatedBytes) = try await answeringAsEtcd {
+            (try await server.header(), try server.store.status().sizeInUseBytes)
         }
         var fds: [Int32] = [0, 0]
         guard pipe(&fds) == 0 else {
