@@ -1,3 +1,5 @@
+import Foundation
+
 /// Everything `cairn server` is told at start-up, under etcd's names and defaults (except the
 /// data directory, `<name>.cairn`), so etcd's systemd units and config files work unchanged.
 public struct ServerConfiguration: Sendable, Equatable {
@@ -92,7 +94,7 @@ public struct URLSpec: Sendable, Equatable, CustomStringConvertible {
     }
 
     public init(parsing text: String, setting: String) throws {
-        let trimmed = text.trimmingWhitespace()
+        let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
         guard let schemeEnd = trimmed.range(of: "://") else {
             throw ConfigurationError("\(setting): \"\(text)\" is not a URL (expected http://host:port)")
         }
@@ -128,13 +130,4 @@ public struct ConfigurationError: Error, Equatable, CustomStringConvertible {
     }
 
     public var description: String { message }
-}
-
-extension StringProtocol {
-    func trimmingWhitespace() -> String {
-        var slice = self[...]
-        while let first = slice.first, first.isWhitespace { slice = slice.dropFirst() }
-        while let last = slice.last, last.isWhitespace { slice = slice.dropLast() }
-        return String(slice)
-    }
 }

@@ -1,3 +1,5 @@
+import Foundation
+
 /// One setting of `cairn server`, known by its etcd flag name. The same table serves
 /// command-line flags (`--heartbeat-interval`), environment variables (`ETCD_HEARTBEAT_INTERVAL`
 /// or `CAIRN_HEARTBEAT_INTERVAL`) and config-file keys (`heartbeat-interval:`).
@@ -16,7 +18,7 @@ struct ServerSetting: Sendable {
 
     /// `CAIRN_X` first, then etcd's `ETCD_X`.
     var environmentNames: [String] {
-        let suffix = flag.uppercased().replacingAll("-", with: "_")
+        let suffix = flag.uppercased().replacingOccurrences(of: "-", with: "_")
         return ["CAIRN_" + suffix, "ETCD_" + suffix]
     }
 
@@ -42,7 +44,7 @@ struct ServerSetting: Sendable {
             $0.initialCluster = try members($1)
         },
         ServerSetting("initial-cluster-state", "new or existing") {
-            guard let state = ServerConfiguration.ClusterState(rawValue: $1.trimmingWhitespace()) else {
+            guard let state = ServerConfiguration.ClusterState(rawValue: $1.trimmingCharacters(in: .whitespacesAndNewlines)) else {
                 throw ConfigurationError("initial-cluster-state: \"\($1)\" is neither \"new\" nor \"existing\"")
             }
             $0.initialClusterState = state
@@ -66,17 +68,17 @@ struct ServerSetting: Sendable {
             $0.electionTimeoutMs = Int(try integer($1, "election-timeout", in: 1...600_000))
         },
         ServerSetting("auto-compaction-mode", "periodic or revision") {
-            let mode = $1.trimmingWhitespace()
+            let mode = $1.trimmingCharacters(in: .whitespacesAndNewlines)
             guard mode == "periodic" || mode == "revision" else {
                 throw ConfigurationError("auto-compaction-mode: \"\($1)\" is neither \"periodic\" nor \"revision\"")
             }
             $0.autoCompactionMode = mode
         },
         ServerSetting("auto-compaction-retention", "history to keep: hours (or 30m, 1h) or revisions; 0 disables") {
-            $0.autoCompactionRetention = $1.trimmingWhitespace()
+            $0.autoCompactionRetention = $1.trimmingCharacters(in: .whitespacesAndNewlines)
         },
         ServerSetting("log-level", "debug, info, warn or error") {
-            let level = $1.trimmingWhitespace()
+            let level = $1.trimmingCharacters(in: .whitespacesAndNewlines)
             guard ["debug", "info", "warn", "error"].contains(level) else {
                 throw ConfigurationError("log-level: \"\($1)\" is not one of debug, info, warn, error")
             }
@@ -90,7 +92,7 @@ struct ServerSetting: Sendable {
 
     private static func urls(_ text: String, _ setting: String) throws -> [URLSpec] {
         var result: [URLSpec] = []
-        for part in text.split(separator: ",") where !part.trimmingWhitespace().isEmpty {
+        for part in text.split(separator: ",") where !part.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
             result.append(try URLSpec(parsing: String(part), setting: setting))
         }
         return result
@@ -98,11 +100,11 @@ struct ServerSetting: Sendable {
 
     private static func members(_ text: String) throws -> [ClusterMember] {
         var members: [ClusterMember] = []
-        for part in text.split(separator: ",") where !part.trimmingWhitespace().isEmpty {
+        for part in text.split(separator: ",") where !part.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
             guard let equals = part.firstIndex(of: "=") else {
                 throw ConfigurationError("initial-cluster: \"\(part)\" is not name=peer-url")
             }
-            let name = part[..<equals].trimmingWhitespace()
+            let name = part[..<equals].trimmingCharacters(in: .whitespacesAndNewlines)
             let url = try URLSpec(parsing: String(part[part.index(after: equals)...]), setting: "initial-cluster")
             // A member with several peer URLs appears once per URL, as in etcd.
             if let existing = members.firstIndex(where: { $0.name == name }) {
@@ -115,17 +117,9 @@ struct ServerSetting: Sendable {
     }
 
     private static func integer(_ text: String, _ setting: String, in range: ClosedRange<Int64>) throws -> Int64 {
-        guard let value = Int64(text.trimmingWhitespace()), range.contains(value) else {
+        guard let value = Int64(text.trimmingCharacters(in: .whitespacesAndNewlines)), range.contains(value) else {
             throw ConfigurationError("\(setting): \"\(text)\" is not an integer in \(range.lowerBound)...\(range.upperBound)")
         }
         return value
-    }
-}
-
-extension String {
-    func replacingAll(_ target: Character, with replacement: String) -> String {
-        var result = ""
-        for character in self { if character == target { result += replacement } else { result.append(character) } }
-        return result
     }
 }

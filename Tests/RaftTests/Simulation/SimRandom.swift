@@ -1,19 +1,16 @@
 @testable import Raft
 
 /// The simulation's only source of randomness: seeded, so a failing run replays exactly.
+/// It draws from raft's own SplitMix64 and adds the helpers the simulator needs.
 struct SimRandom: RandomNumberGenerator {
-    private var state: UInt64
+    private var generator: SplitMix64
 
     init(seed: UInt64) {
-        state = seed &* 0x2545_F491_4F6C_DD1D | 1
+        generator = SplitMix64(seed: seed &* 0x2545_F491_4F6C_DD1D | 1)
     }
 
     mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
+        generator.next()
     }
 
     /// A uniform integer in `range`.
