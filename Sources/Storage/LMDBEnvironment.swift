@@ -18,6 +18,11 @@ final class LMDBEnvironment {
         var member: MDB_dbi = 0
         /// name → value, see ``MetaKey``.
         var meta: MDB_dbi = 0
+        /// member id (8 bytes big-endian) + alarm type (4 bytes big-endian) → nothing: the
+        /// active alarms, which survive restarts as etcd's do.
+        var alarm: MDB_dbi = 0
+
+        var all: [MDB_dbi] { [kv, index, lease, leaseKeys, member, meta, alarm] }
     }
 
     let pointer: OpaquePointer
@@ -62,6 +67,7 @@ final class LMDBEnvironment {
             databases.leaseKeys = try open("leasekeys", MDB_DUPSORT)
             databases.member = try open("member")
             databases.meta = try open("meta")
+            databases.alarm = try open("alarm")
             try txn.commit()
         } catch {
             txn.abort()

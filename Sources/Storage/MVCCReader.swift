@@ -260,6 +260,25 @@ struct MVCCReader {
         }
     }
 
+    func alarms() throws(StorageError) -> [AlarmRecord] {
+        try txn.withCursor(databases.alarm) { cursor throws(StorageError) in
+            var alarms: [AlarmRecord] = []
+            var current = try cursor.get(MDB_FIRST)
+            while let (key, _) = current {
+                guard let alarm = AlarmRecord(encodedKey: key) else {
+                    throw StorageError(.backend, "corrupt alarm record \(key) in \(txn.path)")
+                }
+                alarms.append(alarm)
+                current = try cursor.get(MDB_NEXT)
+            }
+            return alarms
+        }
+    }
+
+    func isActive(_ alarm: AlarmRecord) throws(StorageError) -> Bool {
+        try txn.get(databases.alarm, alarm.encodedKey) != nil
+    }
+
     /// Every record of a database keyed by 8-byte big-endian ids, decoded in id order.
     private func decodeAll<Record>(
         _ dbi: MDB_dbi, what: String, _ decode: ([UInt8], [UInt8]) -> Record?

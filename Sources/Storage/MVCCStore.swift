@@ -130,6 +130,11 @@ public final class MVCCStore: @unchecked Sendable {
         try read { reader throws(StorageError) in try reader.members() }
     }
 
+    /// The active alarms, by member then type.
+    public func alarms() throws(StorageError) -> [AlarmRecord] {
+        try read { reader throws(StorageError) in try reader.alarms() }
+    }
+
     public func status() throws(StorageError) -> StoreStatus {
         try lock.withReadLock { () throws(StorageError) -> StoreStatus in
             guard let environment else { throw closedError }
@@ -137,10 +142,8 @@ public final class MVCCStore: @unchecked Sendable {
             defer { txn.abort() }
             let reader = MVCCReader(txn: txn, databases: environment.databases)
             let sizes = environment.sizes()
-            let databases = environment.databases
             var pagesInUse = 2  // LMDB's two meta pages
-            for dbi in [cairn_mdb_free_dbi(), cairn_mdb_main_dbi(), databases.kv, databases.index, databases.lease,
-                        databases.leaseKeys, databases.member, databases.meta] {
+            for dbi in [cairn_mdb_free_dbi(), cairn_mdb_main_dbi()] + environment.databases.all {
                 pagesInUse += try txn.pageCount(dbi)
             }
             return StoreStatus(
@@ -155,6 +158,21 @@ public final class MVCCStore: @unchecked Sendable {
         }
     }
 
+    /// What a change costs against the quota beyond its key and value: the revision record's
+    /// fields and the index entry.
+    public static let writeOverheadBytes = 96
+
+    /// Whether writing about `costBytes` more keeps the database under its quota (etcd's
+    /// `quota.Available`). The server asks before proposing a write, never while applying
+    /// one: every member must apply the same log the same way, whatever its file size.
+    public func hasRoom(forBytes costBytes: Int) throws(StorageError) -> Bool {
+        try lock.withReadLock { () throws(StorageError) -> Bool in
+            guard let environment else { throw closedError }
+            let sizes = environment.sizes()
+            return sizes.usedPages * sizes.pageSizeBytes + costBytes + Self.writeOverheadBytes <= options.quotaBytes
+        }
+    }
+
     // MARK: writes
 
     /// Runs `body` as one write transaction on the writer thread and returns its result once
@@ -164,9 +182,8 @@ public final class MVCCStore: @unchecked Sendable {
     public func write<T: Sendable>(
         _ body: @escaping @Sendable (inout WriteTransaction) throws -> T
     ) async throws -> T {
-        let quotaBytes = options.quotaBytes
         return try await enqueue { txn, environment in
-            var transaction = try WriteTransaction(txn: txn, environment: environment, quotaBytes: quotaBytes)
+            var transaction = try WriteTransaction(txn: txn, environment: environment)
             let value = try body(&transaction)
             try transaction.finish(appliedIndex: nil)
             return value
@@ -182,14 +199,13 @@ public final class MVCCStore: @unchecked Sendable {
     public func apply<T: Sendable>(
         index: UInt64, term: UInt64, _ body: @escaping @Sendable (inout WriteTransaction) throws -> T
     ) async throws -> T? {
-        let quotaBytes = options.quotaBytes
         let outcome: Result<T, any Error>? = try await enqueue { txn, environment in
             let reader = MVCCReader(txn: txn, databases: environment.databases)
             if UInt64(bitPattern: try reader.meta(.consistentIndex)) >= index { return nil }
             let inner = try environment.beginWrite(parent: txn)
             let outcome: Result<T, any Error>
             do {
-                var transaction = try WriteTransaction(txn: inner, environment: environment, quotaBytes: quotaBytes)
+                var transaction = try WriteTransaction(txn: inner, environment: environment)
                 let value = try body(&transaction)
                 try transaction.finish(appliedIndex: (index, term))
                 try inner.commit()
@@ -198,7 +214,7 @@ public final class MVCCStore: @unchecked Sendable {
                 inner.abort()
                 // A failing disk or LMDB is not a verdict on the request: do not mark it applied.
                 if let storageError = error as? StorageError, storageError.code == .backend { throw storageError }
-                try WriteTransaction(txn: txn, environment: environment, quotaBytes: quotaBytes)
+                try WriteTransaction(txn: txn, environment: environment)
                     .finish(appliedIndex: (index, term))
                 outcome = .failure(error)
             }

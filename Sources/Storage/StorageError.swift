@@ -54,7 +54,7 @@ public struct StorageError: Error, Sendable, Hashable, CustomStringConvertible {
 
     static let compacted = StorageError(.compacted, compactedMessage)
     static let futureRevision = StorageError(.futureRevision, futureRevisionMessage)
-    static let noSpace = StorageError(.noSpace, noSpaceMessage)
+    public static let noSpace = StorageError(.noSpace, noSpaceMessage)
     static let leaseNotFound = StorageError(.leaseNotFound, "etcdserver: requested lease not found")
     static let leaseExists = StorageError(.leaseExists, "etcdserver: lease already exists")
     static let keyNotFound = StorageError(.keyNotFound, "etcdserver: key not found")

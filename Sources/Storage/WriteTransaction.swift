@@ -8,8 +8,6 @@ import CLMDB
 /// store's writer thread; it cannot outlive their closure.
 public struct WriteTransaction: ~Copyable {
     let reader: MVCCReader
-    private let environment: LMDBEnvironment
-    private let quotaBytes: Int
     /// The store revision before this transaction.
     let beginRevision: Int64
     /// How many changes so far; the next change gets sub-revision `changes`.
@@ -18,14 +16,8 @@ public struct WriteTransaction: ~Copyable {
     /// LMDB's compile-time key limit (`MDB_MAXKEYSIZE`), which bounds etcd keys here.
     public static let maxKeySizeBytes = 511
 
-    /// What a change costs against the quota beyond its key and value: the revision record's
-    /// fields and the index entry.
-    private static let overheadBytes = 96
-
-    init(txn: LMDBTransaction, environment: LMDBEnvironment, quotaBytes: Int) throws(StorageError) {
+    init(txn: LMDBTransaction, environment: LMDBEnvironment) throws(StorageError) {
         reader = MVCCReader(txn: txn, databases: environment.databases)
-        self.environment = environment
-        self.quotaBytes = quotaBytes
         beginRevision = try reader.currentRevision
     }
 
@@ -57,15 +49,6 @@ public struct WriteTransaction: ~Copyable {
         try txn.put(databases.meta, key.key, writer.bytes)
     }
 
-    /// etcd refuses writes that would grow the database past the quota, but lets deletes and
-    /// compactions through: they run in the map's headroom above the quota.
-    private func checkQuota(costBytes: Int) throws(StorageError) {
-        let sizes = environment.sizes()
-        if sizes.usedPages * sizes.pageSizeBytes + costBytes + Self.overheadBytes > quotaBytes {
-            throw StorageError.noSpace
-        }
-    }
-
     private static func checkKey(_ key: [UInt8]) throws(StorageError) {
         if key.isEmpty { throw StorageError(.invalidArgument, "etcdserver: key is not provided") }
         if key.count > maxKeySizeBytes {
@@ -94,7 +77,6 @@ public struct WriteTransaction: ~Copyable {
         try Self.checkKey(request.key)
         if request.ignoreValue, !request.value.isEmpty { throw StorageError.valueProvided }
         if request.ignoreLease, request.lease != 0 { throw StorageError.leaseProvided }
-        try checkQuota(costBytes: request.key.count + request.value.count)
         let previous = try liveKeyValue(request.key)
         if request.ignoreValue || request.ignoreLease, previous == nil { throw StorageError.keyNotFound }
         let lease = request.ignoreLease ? previous!.lease : request.lease
@@ -207,7 +189,6 @@ public struct WriteTransaction: ~Copyable {
     public func grantLease(_ lease: LeaseRecord) throws(StorageError) {
         guard lease.id != 0 else { throw StorageError(.invalidArgument, "lease id 0 means no lease and cannot be granted") }
         if try reader.lease(lease.id) != nil { throw StorageError.leaseExists }
-        try checkQuota(costBytes: 16)
         try txn.put(databases.lease, lease.encodedID, lease.encodedValue)
     }
 
@@ -229,7 +210,6 @@ public struct WriteTransaction: ~Copyable {
     // MARK: members and meta
 
     public func putMember(_ member: MemberRecord) throws(StorageError) {
-        try checkQuota(costBytes: member.encodedValue.count)
         try txn.put(databases.member, member.encodedID, member.encodedValue)
     }
 
@@ -237,6 +217,28 @@ public struct WriteTransaction: ~Copyable {
     @discardableResult
     public func removeMember(id: UInt64) throws(StorageError) -> Bool {
         try txn.delete(databases.member, MemberRecord.encode(id: id))
+    }
+
+    // MARK: alarms
+
+    /// The active alarms, as this transaction sees them.
+    public func alarms() throws(StorageError) -> [AlarmRecord] {
+        try reader.alarms()
+    }
+
+    /// Raises `alarm`; returns whether it was not already active. Alarms take no quota: the
+    /// NOSPACE alarm must be raisable when the database is full.
+    @discardableResult
+    public func activate(_ alarm: AlarmRecord) throws(StorageError) -> Bool {
+        if try reader.isActive(alarm) { return false }
+        try txn.put(databases.alarm, alarm.encodedKey, [])
+        return true
+    }
+
+    /// Clears `alarm`; returns whether it was active.
+    @discardableResult
+    public func deactivate(_ alarm: AlarmRecord) throws(StorageError) -> Bool {
+        try txn.delete(databases.alarm, alarm.encodedKey)
     }
 
     public func setClusterID(_ id: UInt64) throws(StorageError) {

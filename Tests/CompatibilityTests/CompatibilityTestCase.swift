@@ -13,12 +13,16 @@ class CompatibilityTestCase: XCTestCase {
     private(set) var server: ServerProcess!
     private(set) var etcdctl: Etcdctl!
 
+    /// Flags a test class adds to the server's command line.
+    class var serverArguments: [String] { [] }
+
     override func setUpWithError() throws {
         try super.setUpWithError()
         let binary = try ServerBinary.resolve(environmentVariable: Self.serverVariable)
         directory = try TemporaryDirectory(prefix: "cairn-compat")
         let ports = try FreePort.loopback(count: 2)
         server = ServerProcess(binary: binary, name: "compat", directory: directory, clientPort: ports[0], peerPort: ports[1])
+        server.extraArguments = Self.serverArguments
         etcdctl = try Etcdctl(endpoints: [server.clientURL], scratchDirectory: directory.path)
         try server.start()
         try server.waitUntilHealthy(using: etcdctl)

@@ -349,27 +349,47 @@ final class MVCCStoreTests: XCTestCase {
         XCTAssertEqual(try store.range(RangeRequest(key: [0], rangeEnd: [0], countOnly: true)).count, 64)
     }
 
-    func testQuotaRejectsPutsButLetsDeletesAndReadsThrough() async throws {
+    func testQuotaReportsNoRoomOnceFullAndDeletesStillWork() async throws {
         store.close()
         store = try MVCCStore(path: directory.file("db"), options: MVCCOptions(quotaBytes: 1 << 20))
         let value = [UInt8](repeating: 7, count: 16 << 10)
         var stored = 0
-        var failure: StorageError?
-        while failure == nil, stored < 1000 {
-            do {
-                let key = bytes("k\(stored)")
-                try await store.write { txn in _ = try txn.put(PutRequest(key: key, value: value)) }
-                stored += 1
-            } catch {
-                failure = (error as? StorageError) ?? StorageError(.backend, "unexpected \(error)")
-            }
+        while try store.hasRoom(forBytes: value.count + 8), stored < 1000 {
+            let key = bytes("k\(stored)")
+            try await store.write { txn in _ = try txn.put(PutRequest(key: key, value: value)) }
+            stored += 1
         }
-        XCTAssertEqual(failure?.message, "etcdserver: mvcc: database space exceeded")
-        XCTAssertEqual(failure?.code, .noSpace)
         XCTAssertGreaterThan(stored, 10)
+        XCTAssertLessThan(stored, 1000)
+        XCTAssertLessThanOrEqual(try store.status().sizeBytes, 1 << 20)
         XCTAssertEqual(try store.range(RangeRequest(key: [0], rangeEnd: [0], countOnly: true)).count, Int64(stored))
-        let deleted = try await store.write { txn in try txn.deleteRange(DeleteRangeRequest(key: [0], rangeEnd: [0])) }
+        // The map has headroom past the quota: deletes and compaction still commit.
+        let deleted = try await store.write { txn in
+            let deleted = try txn.deleteRange(DeleteRangeRequest(key: [0], rangeEnd: [0]))
+            try txn.compact(revision: txn.revision)
+            return deleted
+        }
         XCTAssertEqual(deleted.deleted, Int64(stored))
+        try await store.waitForCompaction()
+        try await store.defragment()
+        XCTAssertTrue(try store.hasRoom(forBytes: value.count + 8))
+    }
+
+    func testAlarmsPersistAcrossReopenAndClearOneAtATime() async throws {
+        let noSpace = AlarmRecord(memberID: 0xABCD, kind: .noSpace)
+        let corrupt = AlarmRecord(memberID: 7, kind: .corrupt)
+        let raised = try await store.write { txn in
+            [try txn.activate(noSpace), try txn.activate(corrupt), try txn.activate(noSpace)]
+        }
+        XCTAssertEqual(raised, [true, true, false])
+        XCTAssertEqual(try store.alarms(), [corrupt, noSpace])
+        XCTAssertEqual(try store.status().revision, 1, "alarms are not key-value changes")
+        store.close()
+        store = try MVCCStore(path: directory.file("db"))
+        XCTAssertEqual(try store.alarms(), [corrupt, noSpace])
+        let cleared = try await store.write { txn in [try txn.deactivate(noSpace), try txn.deactivate(noSpace)] }
+        XCTAssertEqual(cleared, [true, false])
+        XCTAssertEqual(try store.alarms(), [corrupt])
     }
 
     func testDefragmentShrinksTheFileAndKeepsTheData() async throws {

@@ -11,6 +11,8 @@ public final class ServerProcess {
     public let peerURL: String
     public let logPath: String
     private let clusterToken: String
+    /// Flags after the common ones, such as a small `--quota-backend-bytes`.
+    public var extraArguments: [String] = []
     private var process: Process?
     private var exited: ProcessExit?
     private var starts = 0
@@ -38,7 +40,7 @@ public final class ServerProcess {
             "--initial-cluster", "\(name)=\(peerURL)",
             "--initial-cluster-state", "new",
             "--initial-cluster-token", clusterToken,
-        ]
+        ] + extraArguments
     }
 
     public var isRunning: Bool { process?.isRunning ?? false }

@@ -42,10 +42,42 @@ public final class EtcdServer: Sendable {
 
     var maxRequestBytes: Int { configuration.maxRequestBytes }
 
-    /// Client writes go through raft; the answer is what applying them produced.
+    /// Client writes go through raft; the answer is what applying them produced. A write that
+    /// would take the backend past its quota is refused before it is proposed, and raises the
+    /// NOSPACE alarm for this member, as etcd does.
     func propose(_ build: (inout Cairnpb_InternalRequest) -> Void) async throws -> AppliedResult {
         var request = Cairnpb_InternalRequest()
         build(&request)
+        let cost = request.quotaCostBytes
+        if cost > 0, try !store.hasRoom(forBytes: cost) {
+            await raiseNoSpaceAlarm()
+            throw StorageError.noSpace
+        }
         return try await host.propose(request, maxRequestBytes: maxRequestBytes)
+    }
+
+    private func raiseNoSpaceAlarm() async {
+        let raised = AlarmRecord(memberID: identity.memberID, kind: .noSpace)
+        if (try? store.alarms().contains(raised)) == true { return }
+        var alarm = Etcdserverpb_AlarmRequest()
+        alarm.action = .activate
+        alarm.memberID = identity.memberID
+        alarm.alarm = .nospace
+        var request = Cairnpb_InternalRequest()
+        request.alarm = alarm
+        do {
+            _ = try await host.propose(request, maxRequestBytes: maxRequestBytes)
+            logger.warning("backend quota reached: NOSPACE alarm raised; compact, defragment, then disarm",
+                metadata: ["quota-backend-bytes": "\(configuration.quotaBackendBytes)"])
+        } catch {
+            logger.error("cannot raise the NOSPACE alarm", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// The active alarms in etcd's text form, for Maintenance.Status's `errors`.
+    func alarmDescriptions() throws -> [String] {
+        try store.alarms().map { alarm in
+            "memberID:\(alarm.memberID) alarm:\(alarm.kind.etcdName) "
+        }
     }
 }

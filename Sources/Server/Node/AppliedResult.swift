@@ -9,12 +9,18 @@ enum AppliedResult: Sendable {
     case compaction(revision: Int64)
     case leaseGrant(id: Int64, ttlSeconds: Int64)
     case leaseRevoke(deletedKeys: Int)
-    case alarm
+    /// The alarms the request raised or cleared.
+    case alarm([AlarmRecord])
     /// The entry was applied before (a replay after restart): nobody is waiting for it.
     case alreadyApplied
 
     /// Runs `request` inside the storage write transaction of its log entry.
     static func execute(_ request: Cairnpb_InternalRequest, in transaction: inout WriteTransaction) throws -> AppliedResult {
+        // While a NOSPACE alarm is active, requests that need space are refused on every
+        // member alike (etcd's capped applier); deletes, compaction and revokes go through.
+        if request.quotaCostBytes > 0, try transaction.alarms().contains(where: { $0.kind == .noSpace }) {
+            throw StorageError.noSpace
+        }
         switch request.request {
         case .put(let put):
             return .put(try transaction.put(Storage.PutRequest(put)))
@@ -30,10 +36,54 @@ enum AppliedResult: Sendable {
             return .leaseGrant(id: grant.id, ttlSeconds: grant.ttl)
         case .leaseRevoke(let revoke):
             return .leaseRevoke(deletedKeys: try transaction.revokeLease(id: revoke.id).count)
-        case .alarm:
-            return .alarm
+        case .alarm(let alarm):
+            return .alarm(try apply(alarm, in: transaction))
         case nil:
             return .alreadyApplied
         }
+    }
+
+    /// etcd answers an activation with the alarm, active before or not, and a deactivation
+    /// with the alarm only when it was active. Alarm types cairn does not know change nothing.
+    private static func apply(_ request: Etcdserverpb_AlarmRequest, in transaction: borrowing WriteTransaction) throws
+        -> [AlarmRecord]
+    {
+        guard let kind = AlarmRecord.Kind(rawValue: Int32(request.alarm.rawValue)) else { return [] }
+        let alarm = AlarmRecord(memberID: request.memberID, kind: kind)
+        switch request.action {
+        case .activate:
+            try transaction.activate(alarm)
+            return [alarm]
+        case .deactivate:
+            return try transaction.deactivate(alarm) ? [alarm] : []
+        case .get, .UNRECOGNIZED:
+            return []
+        }
+    }
+}
+
+extension Cairnpb_InternalRequest {
+    /// The bytes the request would add to the backend (etcd's quota cost): zero for requests
+    /// that only read, delete or compact, which are allowed past the quota.
+    var quotaCostBytes: Int {
+        switch request {
+        case .put(let put): put.key.count + put.value.count
+        case .txn(let txn): Self.cost(of: txn)
+        case .leaseGrant: 16
+        default: 0
+        }
+    }
+
+    private static func cost(of txn: Etcdserverpb_TxnRequest) -> Int {
+        func cost(_ ops: [Etcdserverpb_RequestOp]) -> Int {
+            ops.reduce(0) { total, op in
+                switch op.request {
+                case .requestPut(let put): total + put.key.count + put.value.count
+                case .requestTxn(let inner): total + Self.cost(of: inner)
+                default: total
+                }
+            }
+        }
+        return max(cost(txn.success), cost(txn.failure))
     }
 }

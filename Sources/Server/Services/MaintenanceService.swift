@@ -10,27 +10,27 @@ struct MaintenanceService: Etcdserverpb_Maintenance.SimpleServiceProtocol {
     /// etcd streams snapshots in 32 KiB chunks.
     static let snapshotChunkBytes = 32 * 1024
 
+    /// GET lists the active alarms (of one type, or all for NONE); ACTIVATE and DEACTIVATE go
+    /// through raft so every member agrees, and answer with the alarm they changed.
     func alarm(request: Etcdserverpb_AlarmRequest, context: ServerContext) async throws -> Etcdserverpb_AlarmResponse {
         try await answeringAsEtcd {
-            var response = Etcdserverpb_AlarmResponse()
-            response.header = try await server.header()
+            let alarms: [AlarmRecord]
             switch request.action {
             case .get:
-                // The store refuses writes past the quota itself; an active NOSPACE alarm is
-                // reported while the database is at its quota.
-                let status = try server.store.status()
-                if status.sizeInUseBytes >= status.quotaBytes {
-                    var alarm = Etcdserverpb_AlarmMember()
-                    alarm.memberID = server.identity.memberID
-                    alarm.alarm = .nospace
-                    response.alarms = [alarm]
-                }
+                try await server.host.linearizableBarrier()
+                let wanted = request.alarm
+                alarms = try server.store.alarms().filter { wanted == .none || Int($0.kind.rawValue) == wanted.rawValue }
             case .activate, .deactivate:
-                throw RPCError(code: .unimplemented,
-                    message: "etcdserver: raising or clearing alarms by hand is not supported by this cairn version yet")
+                guard case .alarm(let changed) = try await server.propose({ $0.alarm = request }) else {
+                    throw RPCError(code: .internalError, message: "etcdserver: unexpected apply result for alarm")
+                }
+                alarms = changed
             case .UNRECOGNIZED(let value):
                 throw RPCError(code: .invalidArgument, message: "etcdserver: unknown alarm action \(value)")
             }
+            var response = Etcdserverpb_AlarmResponse()
+            response.header = try await server.header()
+            response.alarms = alarms.map(Etcdserverpb_AlarmMember.init)
             return response
         }
     }
@@ -50,6 +50,7 @@ struct MaintenanceService: Etcdserverpb_Maintenance.SimpleServiceProtocol {
             response.raftTerm = raft.term
             response.raftAppliedIndex = raft.appliedIndex
             response.isLearner = false
+            response.errors = try server.alarmDescriptions()
             return response
         }
     }

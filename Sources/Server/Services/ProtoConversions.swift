@@ -206,3 +206,21 @@ enum RequestValidation {
         }
     }
 }
+
+extension AlarmRecord.Kind {
+    /// The name etcd prints (`etcdctl alarm list`, Status errors).
+    var etcdName: String {
+        switch self {
+        case .noSpace: "NOSPACE"
+        case .corrupt: "CORRUPT"
+        }
+    }
+}
+
+extension Etcdserverpb_AlarmMember {
+    init(_ alarm: AlarmRecord) {
+        self.init()
+        memberID = alarm.memberID
+        self.alarm = Etcdserverpb_AlarmType(rawValue: Int(alarm.kind.rawValue)) ?? .none
+    }
+}
