@@ -135,28 +135,34 @@ extension Etcdserverpb_DeleteRangeResponse {
 }
 
 extension Etcdserverpb_TxnResponse {
-    /// Nested responses carry the header etcd gives them: the revision before the transaction's
-    /// writes for reads, the transaction's revision for writes.
+    /// Only the top-level response carries the full header; etcd gives nested responses a
+    /// header with just their revision (the read's revision for ranges, the write's for writes).
     init(_ response: Storage.TxnResponse, header: Etcdserverpb_ResponseHeader) {
         self.init()
         self.header = header
         succeeded = response.succeeded
         responses = response.responses.map { op in
             var wire = Etcdserverpb_ResponseOp()
-            var nested = header
             switch op {
             case .range(let range):
-                nested.revision = range.revision
-                wire.responseRange = Etcdserverpb_RangeResponse(range, header: nested)
+                wire.responseRange = Etcdserverpb_RangeResponse(range, header: .revision(range.revision))
             case .put(let put):
-                wire.responsePut = Etcdserverpb_PutResponse(put, header: nested)
+                wire.responsePut = Etcdserverpb_PutResponse(put, header: .revision(put.revision))
             case .deleteRange(let delete):
-                wire.responseDeleteRange = Etcdserverpb_DeleteRangeResponse(delete, header: nested)
+                wire.responseDeleteRange = Etcdserverpb_DeleteRangeResponse(delete, header: .revision(delete.revision))
             case .txn(let txn):
-                wire.responseTxn = Etcdserverpb_TxnResponse(txn, header: nested)
+                wire.responseTxn = Etcdserverpb_TxnResponse(txn, header: .revision(txn.revision))
             }
             return wire
         }
+    }
+}
+
+extension Etcdserverpb_ResponseHeader {
+    static func revision(_ revision: Int64) -> Self {
+        var header = Self()
+        header.revision = revision
+        return header
     }
 }
 
@@ -176,33 +182,66 @@ enum RequestValidation {
         if request.key.isEmpty { throw EtcdError.emptyKey }
     }
 
-    /// At most 128 operations per branch, and no key written twice in one branch (etcd's rules).
+    /// At most 128 operations per branch, and no key both written and deleted, or written
+    /// twice, by one path through the txn and its nested txns (etcd's rules).
     static func check(_ request: Etcdserverpb_TxnRequest) throws {
-        guard request.compare.count <= maxTxnOps, request.success.count <= maxTxnOps,
-            request.failure.count <= maxTxnOps
-        else { throw EtcdError.tooManyOps }
+        guard max(request.compare.count, request.success.count, request.failure.count) <= maxTxnOps else {
+            throw EtcdError.tooManyOps
+        }
         for compare in request.compare where compare.key.isEmpty { throw EtcdError.emptyKey }
-        for branch in [request.success, request.failure] {
-            var written = Set<Data>()
-            for op in branch {
-                switch op.request {
-                case .requestPut(let put):
-                    try check(put)
-                    guard written.insert(put.key).inserted else { throw EtcdError.duplicateKey }
-                case .requestDeleteRange(let delete):
-                    try check(delete)
-                    // A delete of a single key also conflicts with a put of it.
-                    if delete.rangeEnd.isEmpty {
-                        guard written.insert(delete.key).inserted else { throw EtcdError.duplicateKey }
-                    }
-                case .requestRange(let range):
-                    try check(range)
-                case .requestTxn(let nested):
-                    try check(nested)
-                case nil:
-                    break
-                }
+        for op in request.success + request.failure {
+            switch op.request {
+            case .requestPut(let put): try check(put)
+            case .requestDeleteRange(let delete): try check(delete)
+            case .requestRange(let range): try check(range)
+            case .requestTxn(let nested): try check(nested)
+            case nil: break
             }
+        }
+        _ = try TxnWrites(request.success)
+        _ = try TxnWrites(request.failure)
+    }
+}
+
+/// The keys one branch of a txn puts and the ranges it deletes, nested txns included; building
+/// it fails with etcd's duplicate-key error where a put collides with another put or a delete.
+/// The two branches of a nested txn exclude each other, so they may put the same key.
+private struct TxnWrites {
+    var puts: Set<Data> = []
+    var deletes: [(key: Data, end: Data)] = []
+
+    init(_ ops: [Etcdserverpb_RequestOp]) throws {
+        for op in ops {
+            guard case .requestDeleteRange(let delete) = op.request else { continue }
+            deletes.append((delete.key, delete.rangeEnd))
+        }
+        for op in ops {
+            guard case .requestTxn(let nested) = op.request else { continue }
+            let then = try TxnWrites(nested.success)
+            let otherwise = try TxnWrites(nested.failure)
+            for key in then.puts {
+                guard !puts.contains(key), !deletesCover(key) else { throw EtcdError.duplicateKey }
+            }
+            for key in otherwise.puts {
+                guard !puts.contains(key) || then.puts.contains(key), !deletesCover(key) else { throw EtcdError.duplicateKey }
+            }
+            puts.formUnion(then.puts)
+            puts.formUnion(otherwise.puts)
+            deletes += then.deletes + otherwise.deletes
+        }
+        for op in ops {
+            guard case .requestPut(let put) = op.request else { continue }
+            guard !deletesCover(put.key), puts.insert(put.key).inserted else { throw EtcdError.duplicateKey }
+        }
+    }
+
+    /// A delete's range is its key alone without a range end, everything from its key on
+    /// with the end `\0`, else the half-open range up to its end.
+    private func deletesCover(_ key: Data) -> Bool {
+        deletes.contains { delete in
+            if delete.end.isEmpty { return key == delete.key }
+            guard !key.lexicographicallyPrecedes(delete.key) else { return false }
+            return delete.end == Data([0]) || key.lexicographicallyPrecedes(delete.end)
         }
     }
 }
