@@ -209,6 +209,10 @@ public struct WriteTransaction: ~Copyable {
 
     // MARK: members and meta
 
+    public func members() throws(StorageError) -> [MemberRecord] {
+        try reader.members()
+    }
+
     public func putMember(_ member: MemberRecord) throws(StorageError) {
         try txn.put(databases.member, member.encodedID, member.encodedValue)
     }

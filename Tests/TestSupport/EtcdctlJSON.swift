@@ -290,6 +290,19 @@ public enum EtcdctlJSON {
             public let isLearner: Bool?
 
             enum CodingKeys: String, CodingKey { case id = "ID", name, peerURLs, clientURLs, isLearner }
+
+            /// etcd leaves out the name and client URLs of a member that has not started yet.
+            public init(from decoder: any Decoder) throws {
+                let container = try decoder.container(keyedBy: CodingKeys.self)
+                id = try container.decode(UInt64.self, forKey: .id)
+                name = try container.decodeIfPresent(String.self, forKey: .name) ?? ""
+                peerURLs = try container.decodeIfPresent([String].self, forKey: .peerURLs) ?? []
+                clientURLs = try container.decodeIfPresent([String].self, forKey: .clientURLs) ?? []
+                isLearner = try container.decodeIfPresent(Bool.self, forKey: .isLearner)
+            }
+
+            /// The id as etcdctl's member commands take it.
+            public var hexID: String { String(id, radix: 16) }
         }
     }
 }

@@ -87,6 +87,22 @@ public nonisolated struct Cairnpb_InternalRequest: Sendable {
     set {request = .alarm(newValue)}
   }
 
+  public var memberAttributes: Cairnpb_MemberAttributes {
+    get {
+      if case .memberAttributes(let v)? = request {return v}
+      return Cairnpb_MemberAttributes()
+    }
+    set {request = .memberAttributes(newValue)}
+  }
+
+  public var memberUpdate: Etcdserverpb_MemberUpdateRequest {
+    get {
+      if case .memberUpdate(let v)? = request {return v}
+      return Etcdserverpb_MemberUpdateRequest()
+    }
+    set {request = .memberUpdate(newValue)}
+  }
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public nonisolated enum OneOf_Request: Equatable, Sendable {
@@ -97,10 +113,55 @@ public nonisolated struct Cairnpb_InternalRequest: Sendable {
     case leaseGrant(Etcdserverpb_LeaseGrantRequest)
     case leaseRevoke(Etcdserverpb_LeaseRevokeRequest)
     case alarm(Etcdserverpb_AlarmRequest)
+    case memberAttributes(Cairnpb_MemberAttributes)
+    case memberUpdate(Etcdserverpb_MemberUpdateRequest)
 
   }
 
   public init() {}
+}
+
+/// What a member announces about itself once it runs: its name and client URLs. A member
+/// added at runtime is "unstarted" (no name) until its announcement is applied.
+public nonisolated struct Cairnpb_MemberAttributes: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var memberID: UInt64 = 0
+
+  public var name: String = String()
+
+  public var clientUrls: [String] = []
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+/// The context of a raft membership change entry: the member as it will be stored, and the
+/// id of the request waiting for the change on the member that proposed it.
+public nonisolated struct Cairnpb_ConfChangeContext: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var requestID: UInt64 = 0
+
+  public var member: Etcdserverpb_Member {
+    get {_member ?? Etcdserverpb_Member()}
+    set {_member = newValue}
+  }
+  /// Returns true if `member` has been explicitly set.
+  public var hasMember: Bool {self._member != nil}
+  /// Clears the value of `member`. Subsequent reads from it will return its default value.
+  public mutating func clearMember() {self._member = nil}
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _member: Etcdserverpb_Member? = nil
 }
 
 // MARK: - Code below here is support for the SwiftProtobuf runtime.
@@ -109,7 +170,7 @@ fileprivate nonisolated let _protobuf_package = "cairnpb"
 
 nonisolated extension Cairnpb_InternalRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".InternalRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{1}put\0\u{3}delete_range\0\u{1}txn\0\u{1}compaction\0\u{3}lease_grant\0\u{3}lease_revoke\0\u{1}alarm\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{1}put\0\u{3}delete_range\0\u{1}txn\0\u{1}compaction\0\u{3}lease_grant\0\u{3}lease_revoke\0\u{1}alarm\0\u{3}member_attributes\0\u{3}member_update\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -209,6 +270,32 @@ nonisolated extension Cairnpb_InternalRequest: SwiftProtobuf.Message, SwiftProto
           self.request = .alarm(v)
         }
       }()
+      case 9: try {
+        var v: Cairnpb_MemberAttributes?
+        var hadOneofValue = false
+        if let current = self.request {
+          hadOneofValue = true
+          if case .memberAttributes(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.request = .memberAttributes(v)
+        }
+      }()
+      case 10: try {
+        var v: Etcdserverpb_MemberUpdateRequest?
+        var hadOneofValue = false
+        if let current = self.request {
+          hadOneofValue = true
+          if case .memberUpdate(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.request = .memberUpdate(v)
+        }
+      }()
       default: break
       }
     }
@@ -251,6 +338,14 @@ nonisolated extension Cairnpb_InternalRequest: SwiftProtobuf.Message, SwiftProto
       guard case .alarm(let v)? = self.request else { preconditionFailure() }
       try visitor.visitSingularMessageField(value: v, fieldNumber: 8)
     }()
+    case .memberAttributes?: try {
+      guard case .memberAttributes(let v)? = self.request else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 9)
+    }()
+    case .memberUpdate?: try {
+      guard case .memberUpdate(let v)? = self.request else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 10)
+    }()
     case nil: break
     }
     try unknownFields.traverse(visitor: &visitor)
@@ -259,6 +354,85 @@ nonisolated extension Cairnpb_InternalRequest: SwiftProtobuf.Message, SwiftProto
   public static func ==(lhs: Cairnpb_InternalRequest, rhs: Cairnpb_InternalRequest) -> Bool {
     if lhs.id != rhs.id {return false}
     if lhs.request != rhs.request {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Cairnpb_MemberAttributes: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".MemberAttributes"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}member_id\0\u{1}name\0\u{3}client_urls\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularUInt64Field(value: &self.memberID) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.name) }()
+      case 3: try { try decoder.decodeRepeatedStringField(value: &self.clientUrls) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.memberID != 0 {
+      try visitor.visitSingularUInt64Field(value: self.memberID, fieldNumber: 1)
+    }
+    if !self.name.isEmpty {
+      try visitor.visitSingularStringField(value: self.name, fieldNumber: 2)
+    }
+    if !self.clientUrls.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.clientUrls, fieldNumber: 3)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Cairnpb_MemberAttributes, rhs: Cairnpb_MemberAttributes) -> Bool {
+    if lhs.memberID != rhs.memberID {return false}
+    if lhs.name != rhs.name {return false}
+    if lhs.clientUrls != rhs.clientUrls {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Cairnpb_ConfChangeContext: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".ConfChangeContext"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}request_id\0\u{1}member\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularUInt64Field(value: &self.requestID) }()
+      case 2: try { try decoder.decodeSingularMessageField(value: &self._member) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if self.requestID != 0 {
+      try visitor.visitSingularUInt64Field(value: self.requestID, fieldNumber: 1)
+    }
+    try { if let v = self._member {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 2)
+    } }()
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Cairnpb_ConfChangeContext, rhs: Cairnpb_ConfChangeContext) -> Bool {
+    if lhs.requestID != rhs.requestID {return false}
+    if lhs._member != rhs._member {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -11,6 +11,8 @@ public enum ServerRunner {
     enum StopReason: Sendable {
         case signal(Int32)
         case servingFailed(String)
+        /// The cluster removed this member.
+        case removed
     }
 
     /// The data-dir layout, as etcd's: `member/wal` for the log, `member/snap/db` for the backend.
@@ -92,6 +94,9 @@ public enum ServerRunner {
                 }
             }
             let (stopRequests, stopRequest) = AsyncStream.makeStream(of: StopReason.self)
+            await host.subscribe { event in
+                if case .removed = event { stopRequest.yield(.removed) }
+            }
             for grpcServer in grpcServers {
                 group.addTask {
                     do {

@@ -11,6 +11,8 @@ enum AppliedResult: Sendable {
     case leaseRevoke(deletedKeys: Int)
     /// The alarms the request raised or cleared.
     case alarm([AlarmRecord])
+    /// The members after a membership change.
+    case members([MemberRecord])
     /// The entry was applied before (a replay after restart): nobody is waiting for it.
     case alreadyApplied
 
@@ -38,6 +40,12 @@ enum AppliedResult: Sendable {
             return .leaseRevoke(deletedKeys: try transaction.revokeLease(id: revoke.id).count)
         case .alarm(let alarm):
             return .alarm(try apply(alarm, in: transaction))
+        case .memberAttributes(let attributes):
+            try Membership.apply(attributes, in: transaction)
+            return .members(try transaction.members())
+        case .memberUpdate(let update):
+            try Membership.apply(update, in: transaction)
+            return .members(try transaction.members())
         case nil:
             return .alreadyApplied
         }

@@ -38,6 +38,10 @@ actor RaftHost {
 
     private var nextRequestID: UInt64
     private var writeWaiters: [UInt64: Waiter<AppliedResult>] = [:]
+    private var confChangeWaiters: [UInt64: Waiter<[MemberRecord]>] = [:]
+    /// Entries up to here were applied to the store before this start: their replay only
+    /// rebuilds raft's membership.
+    private let storeAppliedAtStart: LogIndex
     private var readIndexWaiters: [[UInt8]: Waiter<LogIndex>] = [:]
     private var appliedWaiters: [(index: LogIndex, waiter: Waiter<Void>)] = []
 
@@ -57,9 +61,11 @@ actor RaftHost {
         storage.setHardState(replay.hardState)
 
         var config = raftConfig
-        // The store records, in the same transaction as the data, the last entry it applied.
-        let consistentIndex = try store.status().consistentIndex
-        config.applied = max(consistentIndex, replay.snapshot.index)
+        // Raft replays every entry after the WAL's snapshot so that membership changes reach
+        // its configuration again; the store, which records the last entry it applied in the
+        // same transaction as the data, skips what it already has (etcd's consistent index).
+        config.applied = replay.snapshot.index
+        storeAppliedAtStart = try store.status().consistentIndex
         node = try RaftNode(config: config, storage: storage)
 
         self.identity = identity
@@ -169,10 +175,11 @@ actor RaftHost {
                 logger.error("undecodable conf change entry", metadata: ["index": "\(entry.index)"])
                 return
             }
-            confState = node.applyConfChange(change)
+            await applyConfChange(change, entry: entry)
         case .normal:
-            // The leader's empty entry of each term carries nothing to apply.
-            guard !entry.data.isEmpty else { return }
+            // The leader's empty entry of each term carries nothing to apply; a replayed
+            // entry is in the store already.
+            guard !entry.data.isEmpty, entry.index > storeAppliedAtStart else { return }
             let request: Cairnpb_InternalRequest
             do {
                 request = try Cairnpb_InternalRequest(serializedBytes: entry.data)
@@ -196,6 +203,41 @@ actor RaftHost {
         }
     }
 
+    /// Applies a committed membership change to the stored members (in the entry's store
+    /// transaction, so a replay skips it) and to raft; a member removed from the cluster stops.
+    private func applyConfChange(_ change: ConfChange, entry: Entry) async {
+        let context = try? Cairnpb_ConfChangeContext(serializedBytes: change.context)
+        let member = context.flatMap { $0.hasMember ? MemberRecord($0.member) : nil }
+        do {
+            if entry.index > storeAppliedAtStart {
+                _ = try await store.apply(index: entry.index, term: entry.term) { transaction in
+                    try Membership.apply(change, member: member, in: transaction)
+                }
+            }
+        } catch {
+            // The store cannot record the change: continuing would serve a membership that
+            // disagrees with raft's.
+            logger.critical("cannot store a membership change; stopping", metadata: ["index": "\(entry.index)", "error": "\(error)"])
+            stop()
+            return
+        }
+        confState = node.applyConfChange(change)
+        logger.info("membership changed", metadata: [
+            "change": "\(change.kind)", "member-id": "\(String(change.nodeID, radix: 16))",
+            "voters": "\(confState.voters.sorted().map { String($0, radix: 16) })",
+            "learners": "\(confState.learners.sorted().map { String($0, radix: 16) })",
+        ])
+        if let id = context?.requestID, let waiter = confChangeWaiters.removeValue(forKey: id) {
+            waiter.continuation.resume(with: Result { try store.members() })
+        }
+        if change.kind == .removeNode, change.nodeID == identity.memberID,
+            !confState.voters.contains(identity.memberID), !confState.learners.contains(identity.memberID)
+        {
+            logger.warning("this member was removed from the cluster; stopping")
+            publish(.removed)
+        }
+    }
+
     // MARK: - Events
 
     /// What the rest of the member follows: watchers wake on applied writes, the lessor runs
@@ -204,6 +246,8 @@ actor RaftHost {
         /// An entry was applied; `result` is nil when the request failed.
         case applied(index: LogIndex, result: AppliedResult?)
         case leadership(isLeader: Bool)
+        /// This member is no longer part of the cluster: the server shuts down.
+        case removed
     }
 
     /// Registers `listener`, called on the host's executor for every event: it must return
@@ -259,6 +303,28 @@ actor RaftHost {
         }
     }
 
+    /// Proposes adding, promoting or removing `member` and returns the members once the
+    /// change is applied.
+    func proposeConfChange(_ kind: ConfChange.Kind, member: MemberRecord) async throws -> [MemberRecord] {
+        guard !stopped else { throw EtcdError.stopped }
+        nextRequestID &+= 1
+        let id = nextRequestID
+        var context = Cairnpb_ConfChangeContext()
+        context.requestID = id
+        context.member = Etcdserverpb_Member(member)
+        let change = ConfChange(kind: kind, nodeID: member.id, context: try context.serializedBytes())
+        do {
+            try node.proposeConfChange(change)
+        } catch {
+            if leader == .none { throw EtcdError.noLeader }
+            throw RPCError(code: .unavailable, message: "etcdserver: membership change refused: \(error.message)")
+        }
+        wake()
+        return try await withCheckedThrowingContinuation { continuation in
+            confChangeWaiters[id] = Waiter(continuation: continuation, deadlineTick: tick + requestTimeoutTicks)
+        }
+    }
+
     /// Hands `data` to raft; returns etcd's error when raft refuses it.
     private func proposeToRaft(_ data: [UInt8]) -> RPCError? {
         do {
@@ -304,6 +370,10 @@ actor RaftHost {
             writeWaiters[id] = nil
             waiter.continuation.resume(throwing: EtcdError.timeout)
         }
+        for (id, waiter) in confChangeWaiters where waiter.deadlineTick <= tick {
+            confChangeWaiters[id] = nil
+            waiter.continuation.resume(throwing: EtcdError.timeout)
+        }
         for (context, waiter) in readIndexWaiters where waiter.deadlineTick <= tick {
             readIndexWaiters[context] = nil
             waiter.continuation.resume(throwing: leader == .none ? EtcdError.noLeader : EtcdError.timeout)
@@ -317,9 +387,11 @@ actor RaftHost {
 
     private func failAll(with error: any Error) {
         for waiter in writeWaiters.values { waiter.continuation.resume(throwing: error) }
+        for waiter in confChangeWaiters.values { waiter.continuation.resume(throwing: error) }
         for waiter in readIndexWaiters.values { waiter.continuation.resume(throwing: error) }
         for pending in appliedWaiters { pending.waiter.continuation.resume(throwing: error) }
         writeWaiters = [:]
+        confChangeWaiters = [:]
         readIndexWaiters = [:]
         appliedWaiters = []
     }
@@ -331,11 +403,16 @@ actor RaftHost {
         var leader: NodeID
         var commitIndex: LogIndex
         var appliedIndex: LogIndex
+        var isLearner: Bool
+        /// How far each member's log matches the leader's; only on the leader.
+        var matched: [NodeID: LogIndex]
     }
 
     var status: Status {
         let raftStatus = node.status
         return Status(term: raftStatus.hardState.term, leader: raftStatus.softState.leader,
-            commitIndex: raftStatus.hardState.commit, appliedIndex: appliedIndex)
+            commitIndex: raftStatus.hardState.commit, appliedIndex: appliedIndex,
+            isLearner: raftStatus.confState.learners.contains(identity.memberID),
+            matched: raftStatus.progress.mapValues(\.match))
     }
 }

@@ -1,14 +1,18 @@
 import API
+import Foundation
 import GRPCCore
+import Raft
 import Storage
 
-/// etcd's Cluster service. Membership changes arrive with multi-member clusters; until then
-/// they are refused with a clear error rather than pretending.
+/// etcd's Cluster service. Changes are checked against etcd's rules (strict reconfiguration:
+/// a change never leaves fewer started voters than a quorum), then go through raft as
+/// membership changes; the answer lists the members once the change is applied.
 struct ClusterService: Etcdserverpb_Cluster.SimpleServiceProtocol {
     let server: EtcdServer
 
-    private static let membershipUnsupported = RPCError(
-        code: .unimplemented, message: "etcdserver: membership changes are not supported by this cairn version yet")
+    private func members() throws -> [MemberRecord] { try server.store.members() }
+
+    private func header() async throws -> Etcdserverpb_ResponseHeader { try await server.header() }
 
     func memberList(request: Etcdserverpb_MemberListRequest, context: ServerContext) async throws
         -> Etcdserverpb_MemberListResponse
@@ -16,16 +20,8 @@ struct ClusterService: Etcdserverpb_Cluster.SimpleServiceProtocol {
         try await answeringAsEtcd {
             if request.linearizable { try await server.host.linearizableBarrier() }
             var response = Etcdserverpb_MemberListResponse()
-            response.header = try await server.header()
-            response.members = try server.store.members().map { record in
-                var member = Etcdserverpb_Member()
-                member.id = record.id
-                member.name = record.name
-                member.peerUrls = record.peerURLs
-                member.clientUrls = record.clientURLs
-                member.isLearner = record.isLearner
-                return member
-            }
+            response.header = try await header()
+            response.members = try members().map(Etcdserverpb_Member.init)
             return response
         }
     }
@@ -33,24 +29,63 @@ struct ClusterService: Etcdserverpb_Cluster.SimpleServiceProtocol {
     func memberAdd(request: Etcdserverpb_MemberAddRequest, context: ServerContext) async throws
         -> Etcdserverpb_MemberAddResponse
     {
-        throw Self.membershipUnsupported
+        try await answeringAsEtcd {
+            try Membership.checkAdd(try members(), peerURLs: request.peerUrls, isLearner: request.isLearner)
+            let added = MemberRecord(
+                id: ClusterIdentity.memberID(peerURLs: request.peerUrls, addedAt: Date()), name: "",
+                peerURLs: request.peerUrls, isLearner: request.isLearner)
+            let after = try await server.host.proposeConfChange(request.isLearner ? .addLearner : .addNode, member: added)
+            var response = Etcdserverpb_MemberAddResponse()
+            response.header = try await header()
+            response.member = Etcdserverpb_Member(after.first { $0.id == added.id } ?? added)
+            response.members = after.map(Etcdserverpb_Member.init)
+            return response
+        }
     }
 
     func memberRemove(request: Etcdserverpb_MemberRemoveRequest, context: ServerContext) async throws
         -> Etcdserverpb_MemberRemoveResponse
     {
-        throw Self.membershipUnsupported
+        try await answeringAsEtcd {
+            let before = try members()
+            try Membership.checkRemove(before, id: request.id)
+            let removed = before.first { $0.id == request.id }!
+            let after = try await server.host.proposeConfChange(.removeNode, member: removed)
+            var response = Etcdserverpb_MemberRemoveResponse()
+            response.header = try await header()
+            response.members = after.map(Etcdserverpb_Member.init)
+            return response
+        }
     }
 
     func memberUpdate(request: Etcdserverpb_MemberUpdateRequest, context: ServerContext) async throws
         -> Etcdserverpb_MemberUpdateResponse
     {
-        throw Self.membershipUnsupported
+        try await answeringAsEtcd {
+            try Membership.checkUpdate(try members(), id: request.id, peerURLs: request.peerUrls)
+            guard case .members(let after) = try await server.propose({ $0.memberUpdate = request }) else {
+                throw RPCError(code: .internalError, message: "etcdserver: unexpected apply result for member update")
+            }
+            var response = Etcdserverpb_MemberUpdateResponse()
+            response.header = try await header()
+            response.members = after.map(Etcdserverpb_Member.init)
+            return response
+        }
     }
 
     func memberPromote(request: Etcdserverpb_MemberPromoteRequest, context: ServerContext) async throws
         -> Etcdserverpb_MemberPromoteResponse
     {
-        throw Self.membershipUnsupported
+        try await answeringAsEtcd {
+            let before = try members()
+            let status = await server.host.status
+            try Membership.checkPromote(before, id: request.id, leader: status.leader, matched: status.matched)
+            let learner = before.first { $0.id == request.id }!
+            let after = try await server.host.proposeConfChange(.addNode, member: learner)
+            var response = Etcdserverpb_MemberPromoteResponse()
+            response.header = try await header()
+            response.members = after.map(Etcdserverpb_Member.init)
+            return response
+        }
     }
 }

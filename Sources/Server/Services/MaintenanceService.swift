@@ -49,7 +49,7 @@ struct MaintenanceService: Etcdserverpb_Maintenance.SimpleServiceProtocol {
             response.raftIndex = raft.commitIndex
             response.raftTerm = raft.term
             response.raftAppliedIndex = raft.appliedIndex
-            response.isLearner = false
+            response.isLearner = raft.isLearner
             response.errors = try server.alarmDescriptions()
             return response
         }
