@@ -61,7 +61,14 @@ let package = Package(
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "StorageTests", dependencies: ["Storage", "StorageCrashChild", "TestSupport"]),
         // Drives `cairn server` (or etcd: CAIRN_COMPAT_SERVER=etcd) with the real etcdctl; see docs/compatibility.md.
-        .testTarget(name: "CompatibilityTests", dependencies: ["TestSupport"]),
+        .testTarget(
+            name: "CompatibilityTests",
+            dependencies: [
+                "TestSupport", "API",
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
+            ]
+        ),
         .testTarget(
             name: "APITests",
             dependencies: [

@@ -99,6 +99,8 @@ final class ConfigurationResolverTests: XCTestCase {
             (["--heartbeat-interval", "300"], "--election-timeout (1000 ms) must be at least 5 times"),
             (["--name", "x", "--initial-cluster", "y=http://127.0.0.1:2380"], "--initial-cluster has no member named \"x\""),
             (["stray"], "unexpected argument \"stray\""),
+            (["--experimental-watch-progress-notify-interval", "10"], "is not a positive duration"),
+            (["--experimental-watch-progress-notify-interval", "0"], "is not a positive duration"),
         ]
         for (arguments, expected) in cases {
             XCTAssertThrowsError(try resolve(arguments), "\(arguments)") { error in
@@ -114,5 +116,18 @@ final class ConfigurationResolverTests: XCTestCase {
         XCTAssertThrowsError(try resolve(["--config-file=/bad.yml"], files: ["/bad.yml": "- just\n- a list\n"])) { error in
             XCTAssertTrue("\(error)".contains("expected a mapping"), "\(error)")
         }
+    }
+
+    func testDurationsAreWrittenAsGoWritesThem() {
+        XCTAssertEqual(GoDuration.parse("200ms"), .milliseconds(200))
+        XCTAssertEqual(GoDuration.parse("10m"), .seconds(600))
+        XCTAssertEqual(GoDuration.parse("1h30m"), .seconds(5400))
+        XCTAssertEqual(GoDuration.parse("1.5s"), .milliseconds(1500))
+        XCTAssertEqual(GoDuration.parse("0"), .zero)
+        for bad in ["", "10", "ms", "1x", "-1s", "1.2.3s"] {
+            XCTAssertNil(GoDuration.parse(bad), bad)
+        }
+        XCTAssertEqual(try resolve(["--experimental-watch-progress-notify-interval", "250ms"]).configuration.watchProgressNotifyInterval,
+            .milliseconds(250))
     }
 }

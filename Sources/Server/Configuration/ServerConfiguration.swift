@@ -28,6 +28,7 @@ public struct ServerConfiguration: Sendable, Equatable {
     public var autoCompactionMode = "periodic"
     public var autoCompactionRetention = "0"
     public var logLevel = "info"
+    public var watchProgressNotifyInterval = Duration.seconds(600)
 
     public init() {}
 

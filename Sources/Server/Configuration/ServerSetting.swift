@@ -77,6 +77,13 @@ struct ServerSetting: Sendable {
         ServerSetting("auto-compaction-retention", "history to keep: hours (or 30m, 1h) or revisions; 0 disables") {
             $0.autoCompactionRetention = $1.trimmingCharacters(in: .whitespacesAndNewlines)
         },
+        ServerSetting("experimental-watch-progress-notify-interval", "period of progress notifications to watchers that ask (10m)") {
+            guard let interval = GoDuration.parse($1), interval > .zero else {
+                throw ConfigurationError(
+                    "experimental-watch-progress-notify-interval: \"\($1)\" is not a positive duration such as 10m or 500ms")
+            }
+            $0.watchProgressNotifyInterval = interval
+        },
         ServerSetting("log-level", "debug, info, warn or error") {
             let level = $1.trimmingCharacters(in: .whitespacesAndNewlines)
             guard ["debug", "info", "warn", "error"].contains(level) else {

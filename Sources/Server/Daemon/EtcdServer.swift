@@ -42,6 +42,12 @@ public final class EtcdServer: Sendable {
 
     var maxRequestBytes: Int { configuration.maxRequestBytes }
 
+    /// etcd's allowance for gRPC framing on top of `--max-request-bytes`: the largest message
+    /// a client may send, and the size past which a fragmenting watcher's responses split.
+    static let grpcOverheadBytes = 512 * 1024
+
+    var maxMessageBytes: Int { maxRequestBytes + Self.grpcOverheadBytes }
+
     /// Client writes go through raft; the answer is what applying them produced. A write that
     /// would take the backend past its quota is refused before it is proposed, and raises the
     /// NOSPACE alarm for this member, as etcd does.

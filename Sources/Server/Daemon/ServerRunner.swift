@@ -66,7 +66,7 @@ public enum ServerRunner {
         let services: [any RegistrableRPCService] = [
             KVService(server: server), MaintenanceService(server: server), ClusterService(server: server),
             HealthService(), LeaseService(server: server, lessor: lessor),
-            try await WatchService.attached(to: server),
+            try await WatchService.attached(to: server, progressInterval: configuration.watchProgressNotifyInterval),
         ]
         var servers: [GRPCServer<HTTP2ServerTransport.Posix>] = []
         for url in configuration.listenClientURLs {
@@ -74,8 +74,7 @@ public enum ServerRunner {
                 throw ConfigurationError("listen-client-urls: \(url) needs TLS, which this cairn version does not serve yet")
             }
             var transportConfig = HTTP2ServerTransport.Posix.Config.defaults
-            // etcd accepts requests up to --max-request-bytes plus 512 KiB of gRPC overhead.
-            transportConfig.rpc.maxRequestPayloadSize = configuration.maxRequestBytes + 512 * 1024
+            transportConfig.rpc.maxRequestPayloadSize = server.maxMessageBytes
             let transport = HTTP2ServerTransport.Posix(
                 address: .ipv4(host: url.host, port: url.port), transportSecurity: .plaintext, config: transportConfig)
             servers.append(GRPCServer(transport: transport, services: services))

@@ -5,17 +5,12 @@ import GRPCCore
 /// stream runs a ``WatchSession`` fed by the client's requests, the hub's wakeups and a
 /// progress ticker.
 struct WatchService: Etcdserverpb_Watch.SimpleServiceProtocol {
-    /// etcd's default `--experimental-watch-progress-notify-interval`.
-    static let defaultProgressInterval = Duration.seconds(600)
-
     let server: EtcdServer
     let hub: WatchHub
     let progressInterval: Duration
     let eventsPerBatchMax: Int
 
-    init(server: EtcdServer, hub: WatchHub, progressInterval: Duration = defaultProgressInterval,
-        eventsPerBatchMax: Int = 1000)
-    {
+    init(server: EtcdServer, hub: WatchHub, progressInterval: Duration, eventsPerBatchMax: Int = 1000) {
         self.server = server
         self.hub = hub
         self.progressInterval = progressInterval
@@ -23,9 +18,7 @@ struct WatchService: Etcdserverpb_Watch.SimpleServiceProtocol {
     }
 
     /// A service whose hub follows `server`'s raft host.
-    static func attached(to server: EtcdServer, progressInterval: Duration = defaultProgressInterval) async throws
-        -> WatchService
-    {
+    static func attached(to server: EtcdServer, progressInterval: Duration) async throws -> WatchService {
         let hub = try await WatchHub.attached(to: server.host, store: server.store)
         return WatchService(server: server, hub: hub, progressInterval: progressInterval)
     }

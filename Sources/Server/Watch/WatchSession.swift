@@ -21,6 +21,9 @@ struct WatchSession {
     let response: RPCWriter<Etcdserverpb_WatchResponse>
     private var watchers: [Int64: Watcher] = [:]
     private var nextWatchID: Int64 = 0
+    /// A progress request waits until every watcher has caught up, so its revision never
+    /// runs ahead of events still to come (etcd 3.5's rule, which Kubernetes relies on).
+    private var progressRequested = false
 
     init(server: EtcdServer, hub: WatchHub, history: WatchHistoryReader, response: RPCWriter<Etcdserverpb_WatchResponse>) {
         self.server = server
@@ -40,7 +43,11 @@ struct WatchSession {
             if arrivals.progressDue {
                 try await notifyProgress()
             }
-            if try await sendOneBatchEach() {
+            let lagging = try await sendOneBatchEach()
+            if progressRequested && !lagging {
+                try await answerProgressRequest()
+            }
+            if lagging {
                 wakeup.yield()
             }
         }
@@ -52,7 +59,7 @@ struct WatchSession {
         switch request.requestUnion {
         case .createRequest(let create): try await self.create(create)
         case .cancelRequest(let cancel): try await self.cancel(cancel.watchID)
-        case .progressRequest: try await answerProgressRequest()
+        case .progressRequest: progressRequested = true
         case nil: break
         }
     }
@@ -100,11 +107,13 @@ struct WatchSession {
         try await response.write(reply)
     }
 
-    /// One response with watch id -1 at the current revision, once every watcher has been sent
-    /// everything up to it; while any lags nothing is sent (etcd's rule), the client asks again.
-    private func answerProgressRequest() async throws {
+    /// One response with watch id -1 at the current revision, sent once every watcher has been
+    /// sent everything up to it. A stream without watchers gets no answer, as from etcd.
+    private mutating func answerProgressRequest() async throws {
         let revision = hub.revision
-        guard !watchers.isEmpty, watchers.values.allSatisfy({ $0.isSynced(at: revision) }) else { return }
+        guard watchers.values.allSatisfy({ $0.isSynced(at: revision) }) else { return }
+        progressRequested = false
+        guard !watchers.isEmpty else { return }
         try await sendProgress(watchID: Self.progressWatchID, revision: revision)
     }
 
@@ -148,7 +157,7 @@ struct WatchSession {
                 reply.header = await server.header(revision: revision)
                 reply.watchID = id
                 reply.events = events
-                let parts = watcher.fragment ? WatchFragmenter.split(reply, limitBytes: server.maxRequestBytes) : [reply]
+                let parts = watcher.fragment ? WatchFragmenter.split(reply, limitBytes: server.maxMessageBytes) : [reply]
                 for part in parts { try await response.write(part) }
                 watcher.sentSinceProgressTick = true
             }
