@@ -33,6 +33,7 @@ public final class MVCCStore: @unchecked Sendable {
         case compactionStep
         case awaitCompaction(@Sendable (Result<Void, StorageError>) -> Void)
         case defragment(@Sendable (Result<Void, StorageError>) -> Void)
+        case replace(path: String, @Sendable (Result<Void, StorageError>) -> Void)
     }
 
     private struct TransactionJob: Sendable {
@@ -247,7 +248,7 @@ public final class MVCCStore: @unchecked Sendable {
         let error = options.readOnly ? StorageError(.closed, "the store at \(path) is open read-only") : closedError
         switch job {
         case .transaction(let transaction): transaction.fail(error)
-        case .awaitCompaction(let done), .defragment(let done): done(.failure(error))
+        case .awaitCompaction(let done), .defragment(let done), .replace(_, let done): done(.failure(error))
         case .compactionStep: break
         }
     }
@@ -262,6 +263,13 @@ public final class MVCCStore: @unchecked Sendable {
     /// file system. Writes wait meanwhile; reads wait only for the swap.
     public func defragment() async throws(StorageError) {
         try await awaitJob { .defragment($0) }
+    }
+
+    /// Replaces the whole database with the store file at `file` (a raft snapshot received
+    /// from the leader, already durable), which is moved into place. Writes queued before it
+    /// land in the old database and are lost with it, as the snapshot supersedes them.
+    public func replace(withFileAt file: String) async throws(StorageError) {
+        try await awaitJob { .replace(path: file, $0) }
     }
 
     private func awaitJob(_ job: (@escaping @Sendable (Result<Void, StorageError>) -> Void) -> WriteJob) async throws(StorageError) {
@@ -307,6 +315,7 @@ public final class MVCCStore: @unchecked Sendable {
             case .compactionStep: compactionStep()
             case .awaitCompaction(let done): awaitCompaction(done)
             case .defragment(let done): done(defragmentNow())
+            case .replace(let file, let done): done(replaceNow(with: file))
             }
         }
         if !group.isEmpty { commit(group) }
@@ -464,18 +473,35 @@ public final class MVCCStore: @unchecked Sendable {
                 unlink(temporaryPath)
                 throw error
             }
-            try lock.withWriteLock { () throws(StorageError) in
-                guard let old = environment else { throw closedError }
-                old.close()
-                environment = nil
-                let renamed = rename(temporaryPath, path) == 0 ? nil : FileIO.error("rename \(temporaryPath) to", path)
-                environment = try LMDBEnvironment(path: path, mapSizeBytes: options.mapSizeBytes)
-                if let renamed { throw renamed }
-                try FileIO.syncDirectory(containing: path)
-            }
+            try swapIn(temporaryPath)
             return .success(())
         } catch {
             return .failure(error)
+        }
+    }
+
+    private func replaceNow(with file: String) -> Result<Void, StorageError> {
+        do throws(StorageError) {
+            try swapIn(file)
+            // Compaction progress belonged to the old database.
+            compactionNextKey = nil
+            compactionPassRevision = 0
+            return .success(())
+        } catch {
+            return .failure(error)
+        }
+    }
+
+    /// Closes the database, moves `file` over it and opens that; readers wait meanwhile.
+    private func swapIn(_ file: String) throws(StorageError) {
+        try lock.withWriteLock { () throws(StorageError) in
+            guard let old = environment else { throw closedError }
+            old.close()
+            environment = nil
+            let renamed = rename(file, path) == 0 ? nil : FileIO.error("rename \(file) to", path)
+            environment = try LMDBEnvironment(path: path, mapSizeBytes: options.mapSizeBytes)
+            if let renamed { throw renamed }
+            try FileIO.syncDirectory(containing: path)
         }
     }
 }

@@ -10,7 +10,11 @@ public final class ServerProcess {
     public let clientURL: String
     public let peerURL: String
     public let logPath: String
-    private let clusterToken: String
+    /// `--initial-cluster`: this member alone unless a cluster sets it.
+    public var initialCluster: String
+    /// `--initial-cluster-state`: `existing` for a member joining after `member add`.
+    public var initialClusterState = "new"
+    public var clusterToken: String
     /// Flags after the common ones, such as a small `--quota-backend-bytes`.
     public var extraArguments: [String] = []
     private var process: Process?
@@ -25,6 +29,7 @@ public final class ServerProcess {
         peerURL = "http://127.0.0.1:\(peerPort)"
         logPath = directory.file("\(name).log")
         clusterToken = "cairn-compat-\(clientPort)"
+        initialCluster = "\(name)=http://127.0.0.1:\(peerPort)"
     }
 
     /// The flags both cairn and etcd accept; a restart passes the same ones (both ignore the
@@ -37,13 +42,16 @@ public final class ServerProcess {
             "--advertise-client-urls", clientURL,
             "--listen-peer-urls", peerURL,
             "--initial-advertise-peer-urls", peerURL,
-            "--initial-cluster", "\(name)=\(peerURL)",
-            "--initial-cluster-state", "new",
+            "--initial-cluster", initialCluster,
+            "--initial-cluster-state", initialClusterState,
             "--initial-cluster-token", clusterToken,
         ] + extraArguments
     }
 
     public var isRunning: Bool { process?.isRunning ?? false }
+
+    /// The process id while running (for SIGSTOP/SIGCONT).
+    public var pid: Int32? { isRunning ? process?.processIdentifier : nil }
 
     public func start() throws {
         precondition(!isRunning, "start() while the server is running")

@@ -23,6 +23,9 @@ public struct ServerConfiguration: Sendable, Equatable {
     public var quotaBackendBytes: Int64 = 2 << 30
     public var maxRequestBytes = 1_572_864
     public var snapshotCount: UInt64 = 100_000
+    /// Entries kept in memory after a raft snapshot so a follower slightly behind catches up
+    /// from the log rather than by a whole snapshot.
+    public var snapshotCatchUpEntries: UInt64 = 5000
     public var heartbeatIntervalMs = 100
     public var electionTimeoutMs = 1000
     public var autoCompactionMode = "periodic"
@@ -49,6 +52,10 @@ public struct ServerConfiguration: Sendable, Equatable {
             throw ConfigurationError(
                 "--initial-cluster has no member named \"\(name)\" (--name); members: \(resolvedInitialCluster.map(\.name).joined(separator: ", "))")
         }
+        if initialClusterState == .existing && !resolvedInitialCluster.contains(where: { $0.name != name }) {
+            throw ConfigurationError(
+                "--initial-cluster-state existing: --initial-cluster must also list running members to join through; it lists only \"\(name)\"")
+        }
         guard quotaBackendBytes > 0 else { throw ConfigurationError("--quota-backend-bytes must be positive") }
         guard !listenClientURLs.isEmpty else { throw ConfigurationError("--listen-client-urls is empty") }
         try refuseWhatThisVersionCannotDo()
@@ -57,10 +64,6 @@ public struct ServerConfiguration: Sendable, Equatable {
     /// Settings etcd accepts that this version cannot honour yet: refusing them beats
     /// silently running without (an operator would believe compaction or metrics were on).
     private func refuseWhatThisVersionCannotDo() throws {
-        guard resolvedInitialCluster.count == 1, initialClusterState == .new else {
-            throw ConfigurationError(
-                "--initial-cluster lists \(resolvedInitialCluster.count) members (state \(initialClusterState.rawValue)): this cairn version runs single-member clusters only")
-        }
         guard listenMetricsURLs.isEmpty else {
             throw ConfigurationError("--listen-metrics-urls: this cairn version does not serve /metrics and /health yet")
         }

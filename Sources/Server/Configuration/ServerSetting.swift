@@ -61,6 +61,9 @@ struct ServerSetting: Sendable {
         ServerSetting("snapshot-count", "applied entries between raft snapshots") {
             $0.snapshotCount = UInt64(try integer($1, "snapshot-count", in: 1...Int64(Int32.max)))
         },
+        ServerSetting("experimental-snapshot-catchup-entries", "entries kept after a raft snapshot for slow followers (5000)") {
+            $0.snapshotCatchUpEntries = UInt64(try integer($1, "experimental-snapshot-catchup-entries", in: 1...Int64(Int32.max)))
+        },
         ServerSetting("heartbeat-interval", "milliseconds between leader heartbeats") {
             $0.heartbeatIntervalMs = Int(try integer($1, "heartbeat-interval", in: 1...60_000))
         },

@@ -19,13 +19,20 @@ public enum ServerRunner {
     struct DataDirectory {
         let root: String
         var walDirectory: String { root + "/member/wal" }
+        var snapshotDirectory: String { root + "/member/snap" }
         var backendPath: String { root + "/member/snap/db" }
+
+        var hasWAL: Bool { !((try? FileManager.default.contentsOfDirectory(atPath: walDirectory)) ?? []).isEmpty }
     }
 
     public static func run(configuration: ServerConfiguration, logger: Logger) async throws {
+        // A peer closing a stream mid-copy must fail that copy, not kill the process.
+        signal(SIGPIPE, SIG_IGN)
         let directory = DataDirectory(root: configuration.resolvedDataDir)
-        try FileManager.default.createDirectory(atPath: directory.root + "/member/snap", withIntermediateDirectories: true)
-        let bootstrapIdentity = identity(for: configuration)
+        try FileManager.default.createDirectory(atPath: directory.snapshotDirectory, withIntermediateDirectories: true)
+        let joining = !directory.hasWAL && configuration.initialClusterState == .existing
+        let bootstrapIdentity = joining
+            ? try await joinIdentity(configuration: configuration, logger: logger) : identity(for: configuration)
         let store = try MVCCStore(path: directory.backendPath,
             options: MVCCOptions(quotaBytes: Int(configuration.quotaBackendBytes)))
         var (wal, replay) = try WAL.open(directory: directory.walDirectory,
@@ -34,14 +41,22 @@ public enum ServerRunner {
             logger.warning("repaired a torn WAL tail left by a crash",
                 metadata: ["segment": "\(torn.segmentPath)", "offset": "\(torn.offset)", "discarded-bytes": "\(torn.discardedBytes)"])
         }
-        if replay.lastIndex == 0 && replay.hardState.isEmpty {
-            try await bootstrap(configuration: configuration, identity: bootstrapIdentity, store: store, wal: wal)
-            wal.close()
-            (wal, replay) = try WAL.open(directory: directory.walDirectory)
-            logger.info("bootstrapped a new cluster", metadata: [
-                "cluster-id": "\(hex(bootstrapIdentity.clusterID))", "member-id": "\(hex(bootstrapIdentity.memberID))",
-            ])
+        if replay.lastIndex == 0 && replay.hardState.isEmpty && replay.snapshot.index == 0 {
+            if configuration.initialClusterState == .new {
+                try await bootstrap(configuration: configuration, identity: bootstrapIdentity, store: store, wal: wal)
+                wal.close()
+                (wal, replay) = try WAL.open(directory: directory.walDirectory)
+                logger.info("bootstrapped a new cluster", metadata: [
+                    "cluster-id": "\(hex(bootstrapIdentity.clusterID))", "member-id": "\(hex(bootstrapIdentity.memberID))",
+                ])
+            } else {
+                try await store.write { try $0.setClusterID(bootstrapIdentity.clusterID) }
+                logger.info("joining an existing cluster: waiting for the leader's snapshot", metadata: [
+                    "cluster-id": "\(hex(bootstrapIdentity.clusterID))", "member-id": "\(hex(bootstrapIdentity.memberID))",
+                ])
+            }
         }
+        try await catchUpStore(store, to: replay.snapshot.index, directory: directory, logger: logger)
         guard let identity = decode(replay.metadata) else {
             throw ConfigurationError("the WAL in \(directory.walDirectory) has no member identity in its metadata")
         }
@@ -58,10 +73,37 @@ public enum ServerRunner {
         let requestTimeoutMs = 5000 + 2 * configuration.electionTimeoutMs
         let host = try RaftHost(
             identity: identity, store: store, wal: wal, replay: replay, raftConfig: raftConfig,
-            snapshotCount: configuration.snapshotCount,
+            snapshotCount: configuration.snapshotCount, snapshotCatchUpEntries: configuration.snapshotCatchUpEntries,
             requestTimeoutTicks: requestTimeoutMs / configuration.heartbeatIntervalMs, logger: logger)
         let server = EtcdServer(configuration: configuration, identity: identity, store: store, host: host, logger: logger)
         let lessor = await Lessor.following(server)
+
+        let transport = PeerTransport(
+            memberID: identity.memberID, clusterID: identity.clusterID, store: store,
+            callbacks: PeerTransport.Callbacks(
+                unreachable: { await host.reportUnreachable($0) },
+                snapshotSent: { await host.reportSnapshot(to: $0, succeeded: $1) }),
+            logger: logger)
+        await host.setOutbox { transport.send($0) }
+        transport.update(members: try store.members())
+        await host.subscribe { event in
+            switch event {
+            case .membersChanged, .storeReplaced: transport.update(members: (try? store.members()) ?? [])
+            default: break
+            }
+        }
+        let peerServers = try configuration.listenPeerURLs.map { url in
+            guard url.scheme == "http" else {
+                throw ConfigurationError("listen-peer-urls: \(url) needs TLS, which this cairn version does not serve yet")
+            }
+            var transportConfig = HTTP2ServerTransport.Posix.Config.defaults
+            transportConfig.rpc.maxRequestPayloadSize = PeerTransport.maxMessageBytes
+            return GRPCServer(
+                transport: HTTP2ServerTransport.Posix(
+                    address: .ipv4(host: url.host, port: url.port), transportSecurity: .plaintext, config: transportConfig),
+                services: [PeerService(identity: identity, host: host, store: store,
+                    snapshotDirectory: directory.snapshotDirectory, logger: logger)])
+        }
 
         let services: [any RegistrableRPCService] = [
             KVService(server: server), MaintenanceService(server: server), ClusterService(server: server),
@@ -79,12 +121,13 @@ public enum ServerRunner {
                 address: .ipv4(host: url.host, port: url.port), transportSecurity: .plaintext, config: transportConfig)
             servers.append(GRPCServer(transport: transport, services: services))
         }
-        let grpcServers = servers
+        let grpcServers = servers + peerServers
 
         let signals = SignalWatcher(signals: [SIGTERM, SIGINT])
         var failure: (any Error)?
         await withTaskGroup(of: Void.self) { group in
             group.addTask { await host.run() }
+            group.addTask { await publishAttributes(server: server, configuration: configuration) }
             group.addTask { await lessor.run() }
             group.addTask {
                 let tick = Duration.milliseconds(configuration.heartbeatIntervalMs)
@@ -134,6 +177,7 @@ public enum ServerRunner {
             logger.info("shutting down", metadata: ["reason": "\(reason)"])
             SystemdNotifier.notify("STOPPING=1")
             for grpcServer in grpcServers { grpcServer.beginGracefulShutdown() }
+            transport.stop()
             await host.stop()
             group.cancelAll()
         }
@@ -141,6 +185,80 @@ public enum ServerRunner {
         store.close()
         if let failure { throw failure }
         logger.info("stopped")
+    }
+
+    /// The backend must hold at least what the WAL's last snapshot covers. It lags only when
+    /// the member crashed between recording a snapshot from the leader and installing its
+    /// backend: install it now from `member/snap/<index>.snap.db`.
+    private static func catchUpStore(_ store: MVCCStore, to snapshotIndex: LogIndex, directory: DataDirectory,
+        logger: Logger) async throws
+    {
+        let applied = try store.status().consistentIndex
+        guard snapshotIndex > applied else { return }
+        let file = PeerService.snapshotFile(in: directory.snapshotDirectory, index: snapshotIndex)
+        guard FileManager.default.fileExists(atPath: file) else {
+            throw ConfigurationError(
+                "the backend \(directory.backendPath) has applied up to raft index \(applied), behind the WAL's snapshot at \(snapshotIndex), and \(file) is missing: the data-dir is damaged; restore it from a snapshot")
+        }
+        try await store.replace(withFileAt: file)
+        logger.info("installed the raft snapshot received before a restart", metadata: ["index": "\(snapshotIndex)"])
+    }
+
+    /// A member started with `--initial-cluster-state existing` and no data learns its cluster
+    /// id and its member id (assigned by `member add`, found by its peer URLs) from a running
+    /// member listed in `--initial-cluster`.
+    static func joinIdentity(configuration: ServerConfiguration, logger: Logger) async throws -> RaftHost.Identity {
+        let own = Set(configuration.initialAdvertisePeerURLs.map(\.description))
+        let peers = configuration.resolvedInitialCluster.filter { $0.name != configuration.name }.flatMap(\.peerURLs)
+        let deadline = ContinuousClock.now + .seconds(30)
+        var failures: [String] = []
+        while ContinuousClock.now < deadline {
+            failures = []
+            for url in peers {
+                let answer: Cairnpb_MembersResponse
+                do {
+                    answer = try await PeerTransport.withClient(of: url.description) { client in
+                        try await Cairnpb_Peer.Client(wrapping: client).members(Cairnpb_MembersRequest())
+                    }
+                } catch {
+                    failures.append("\(url): \(error)")
+                    continue
+                }
+                guard let me = answer.members.first(where: { Set($0.peerUrls) == own }) else {
+                    throw ConfigurationError(
+                        "cluster \(hex(answer.clusterID)) (asked at \(url)) has no member with peer URLs \(own.sorted().joined(separator: ",")); add it first with: etcdctl member add \(configuration.name) --peer-urls=\(own.sorted().joined(separator: ","))")
+                }
+                logger.info("found this member in the existing cluster", metadata: [
+                    "cluster-id": "\(hex(answer.clusterID))", "member-id": "\(hex(me.id))", "asked": "\(url)",
+                ])
+                return RaftHost.Identity(memberID: me.id, clusterID: answer.clusterID)
+            }
+            try await Task.sleep(for: .milliseconds(500))
+        }
+        throw ConfigurationError(
+            "--initial-cluster-state existing: no member of the cluster answered within 30 s: \(failures.joined(separator: "; "))")
+    }
+
+    /// Announces this member's name and client URLs through raft once it has a leader (etcd's
+    /// publish), so `member list` names it and it counts as started; retried until it lands.
+    private static func publishAttributes(server: EtcdServer, configuration: ServerConfiguration) async {
+        let clientURLs = configuration.advertiseClientURLs.map(\.description)
+        while !Task.isCancelled {
+            if let current = try? server.store.members().first(where: { $0.id == server.identity.memberID }),
+                current.name == configuration.name, current.clientURLs == clientURLs
+            {
+                return
+            }
+            do {
+                _ = try await server.propose { request in
+                    request.memberAttributes.memberID = server.identity.memberID
+                    request.memberAttributes.name = configuration.name
+                    request.memberAttributes.clientUrls = clientURLs
+                }
+            } catch {
+                try? await Task.sleep(for: .milliseconds(500))
+            }
+        }
     }
 
     /// Ids derived from the founding members as etcd derives them.
@@ -161,8 +279,9 @@ public enum ServerRunner {
         let members = configuration.resolvedInitialCluster.map { member in
             let id = ClusterIdentity.memberID(peerURLs: member.peerURLs.map(\.description),
                 token: configuration.initialClusterToken)
-            let clientURLs = member.name == configuration.name ? configuration.advertiseClientURLs.map(\.description) : []
-            return MemberRecord(id: id, name: member.name, peerURLs: member.peerURLs.map(\.description), clientURLs: clientURLs)
+            // Client URLs arrive through raft when each member publishes them, so that every
+            // member's record is the same everywhere.
+            return MemberRecord(id: id, name: member.name, peerURLs: member.peerURLs.map(\.description))
         }
         _ = try await store.apply(index: 1, term: 1) { transaction in
             try transaction.setClusterID(identity.clusterID)

@@ -65,7 +65,7 @@ actor Lessor<C: Clock> where C.Duration == Duration {
     nonisolated func observe(_ event: RaftHost.HostEvent) {
         switch event {
         case .leadership, .applied(_, .leaseGrant?): eventSink.yield(event)
-        case .applied, .removed: break
+        case .applied, .removed, .membersChanged, .storeReplaced: break
         }
     }
 
@@ -106,7 +106,7 @@ actor Lessor<C: Clock> where C.Duration == Duration {
             if isPrimary, table.entries[id] == nil {
                 table.track(id: id, ttlSeconds: ttlSeconds, now: clock.now)
             }
-        case .applied, .removed:
+        case .applied, .removed, .membersChanged, .storeReplaced:
             break
         }
     }

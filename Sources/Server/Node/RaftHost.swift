@@ -27,6 +27,7 @@ actor RaftHost {
     private let wal: WAL
     private let logger: Logger
     private let snapshotCount: UInt64
+    private let snapshotCatchUpEntries: UInt64
     private let requestTimeoutTicks: Int
 
     private var appliedIndex: LogIndex
@@ -39,9 +40,13 @@ actor RaftHost {
     private var nextRequestID: UInt64
     private var writeWaiters: [UInt64: Waiter<AppliedResult>] = [:]
     private var confChangeWaiters: [UInt64: Waiter<[MemberRecord]>] = [:]
-    /// Entries up to here were applied to the store before this start: their replay only
-    /// rebuilds raft's membership.
-    private let storeAppliedAtStart: LogIndex
+    /// Entries up to here are in the store already (applied before this start, or contained
+    /// in an installed snapshot): their replay only rebuilds raft's membership.
+    private var storeAppliedThrough: LogIndex
+    /// Received snapshots' backend files by raft index, until raft accepts or supersedes them.
+    private var receivedSnapshots: [LogIndex: String] = [:]
+    /// Hands raft's messages to the peer transport.
+    private var outbox: @Sendable ([Message]) -> Void = { _ in }
     private var readIndexWaiters: [[UInt8]: Waiter<LogIndex>] = [:]
     private var appliedWaiters: [(index: LogIndex, waiter: Waiter<Void>)] = []
 
@@ -51,7 +56,7 @@ actor RaftHost {
     private let wakeupContinuation: AsyncStream<Void>.Continuation
 
     init(identity: Identity, store: MVCCStore, wal: WAL, replay: WALReplay, raftConfig: RaftConfig,
-        snapshotCount: UInt64, requestTimeoutTicks: Int, logger: Logger) throws
+        snapshotCount: UInt64, snapshotCatchUpEntries: UInt64 = 5000, requestTimeoutTicks: Int, logger: Logger) throws
     {
         let storage = MemoryStorage()
         if replay.snapshot.index > 0 {
@@ -65,7 +70,7 @@ actor RaftHost {
         // its configuration again; the store, which records the last entry it applied in the
         // same transaction as the data, skips what it already has (etcd's consistent index).
         config.applied = replay.snapshot.index
-        storeAppliedAtStart = try store.status().consistentIndex
+        storeAppliedThrough = try store.status().consistentIndex
         node = try RaftNode(config: config, storage: storage)
 
         self.identity = identity
@@ -74,6 +79,7 @@ actor RaftHost {
         self.raftStorage = storage
         self.logger = logger
         self.snapshotCount = snapshotCount
+        self.snapshotCatchUpEntries = snapshotCatchUpEntries
         self.requestTimeoutTicks = requestTimeoutTicks
         appliedIndex = config.applied
         confState = replay.snapshot.confState
@@ -132,6 +138,10 @@ actor RaftHost {
                 stop()
                 return
             }
+            outbox(ready.messages)
+            if let snapshot = ready.snapshot {
+                guard await install(snapshot.metadata) else { return }
+            }
             if let soft = ready.softState {
                 let wasLeader = leader == identity.memberID
                 if soft.leader != leader {
@@ -179,7 +189,7 @@ actor RaftHost {
         case .normal:
             // The leader's empty entry of each term carries nothing to apply; a replayed
             // entry is in the store already.
-            guard !entry.data.isEmpty, entry.index > storeAppliedAtStart else { return }
+            guard !entry.data.isEmpty, entry.index > storeAppliedThrough else { return }
             let request: Cairnpb_InternalRequest
             do {
                 request = try Cairnpb_InternalRequest(serializedBytes: entry.data)
@@ -200,6 +210,7 @@ actor RaftHost {
             if case .success(let result) = outcome, case .alreadyApplied = result {} else {
                 publish(.applied(index: entry.index, result: try? outcome.get()))
             }
+            if case .success(.members) = outcome { publish(.membersChanged) }
         }
     }
 
@@ -209,7 +220,7 @@ actor RaftHost {
         let context = try? Cairnpb_ConfChangeContext(serializedBytes: change.context)
         let member = context.flatMap { $0.hasMember ? MemberRecord($0.member) : nil }
         do {
-            if entry.index > storeAppliedAtStart {
+            if entry.index > storeAppliedThrough {
                 _ = try await store.apply(index: entry.index, term: entry.term) { transaction in
                     try Membership.apply(change, member: member, in: transaction)
                 }
@@ -230,11 +241,81 @@ actor RaftHost {
         if let id = context?.requestID, let waiter = confChangeWaiters.removeValue(forKey: id) {
             waiter.continuation.resume(with: Result { try store.members() })
         }
+        publish(.membersChanged)
         if change.kind == .removeNode, change.nodeID == identity.memberID,
             !confState.voters.contains(identity.memberID), !confState.learners.contains(identity.memberID)
         {
             logger.warning("this member was removed from the cluster; stopping")
             publish(.removed)
+        }
+    }
+
+    // MARK: - Peers
+
+    /// Where raft's messages to other members go.
+    func setOutbox(_ send: @escaping @Sendable ([Message]) -> Void) {
+        outbox = send
+    }
+
+    /// Messages from other members.
+    func step(_ messages: [Message]) {
+        guard !stopped else { return }
+        for message in messages {
+            do {
+                try node.step(message)
+            } catch {
+                logger.debug("dropped a raft message", metadata: ["type": "\(message.type)", "error": "\(error)"])
+            }
+        }
+        wake()
+    }
+
+    /// A snapshot from the leader whose backend is durable at `file`.
+    func receiveSnapshot(_ message: Message, file: String) {
+        guard let index = message.snapshot?.metadata.index else { return }
+        receivedSnapshots[index] = file
+        step([message])
+    }
+
+    func reportUnreachable(_ id: NodeID) {
+        node.reportUnreachable(id)
+        wake()
+    }
+
+    func reportSnapshot(to id: NodeID, succeeded: Bool) {
+        node.reportSnapshot(to: id, succeeded: succeeded)
+        wake()
+    }
+
+    /// Raft accepted a snapshot (already in the WAL): its backend file replaces the store.
+    /// Returns false, having stopped the member, when that is impossible.
+    private func install(_ metadata: SnapshotMetadata) async -> Bool {
+        guard let file = receivedSnapshots[metadata.index] else {
+            logger.critical("raft accepted a snapshot whose backend was never received; stopping",
+                metadata: ["index": "\(metadata.index)"])
+            stop()
+            return false
+        }
+        do {
+            try await store.replace(withFileAt: file)
+            let status = try store.status()
+            storeAppliedThrough = status.consistentIndex
+            appliedIndex = metadata.index
+            confState = metadata.confState
+            for (index, stale) in receivedSnapshots where index <= metadata.index {
+                if stale != file { unlink(stale) }
+                receivedSnapshots[index] = nil
+            }
+            logger.info("installed raft snapshot", metadata: [
+                "index": "\(metadata.index)", "term": "\(metadata.term)", "store-applied-index": "\(status.consistentIndex)",
+                "revision": "\(status.revision)",
+            ])
+            publish(.storeReplaced)
+            return true
+        } catch {
+            logger.critical("cannot install a raft snapshot; stopping", metadata: ["index": "\(metadata.index)", "error": "\(error)"])
+            stop()
+            return false
         }
     }
 
@@ -248,6 +329,11 @@ actor RaftHost {
         case leadership(isLeader: Bool)
         /// This member is no longer part of the cluster: the server shuts down.
         case removed
+        /// The member list changed (a membership change, new URLs or a started member).
+        case membersChanged
+        /// The store was replaced by a snapshot from the leader: revision, leases and members
+        /// may all have moved.
+        case storeReplaced
     }
 
     /// Registers `listener`, called on the host's executor for every event: it must return
@@ -272,7 +358,7 @@ actor RaftHost {
             let snapshot = try raftStorage.createSnapshot(at: appliedIndex, confState: confState, data: [])
             try await wal.append([.snapshot(snapshot.metadata)])
             // Keep some entries so a slightly lagging follower catches up from the log.
-            let keep = min(appliedIndex - 1, 5000)
+            let keep = min(appliedIndex - 1, snapshotCatchUpEntries)
             if appliedIndex - keep > raftStorage.firstIndex() - 1 {
                 try raftStorage.compact(upTo: appliedIndex - keep)
             }

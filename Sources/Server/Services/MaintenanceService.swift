@@ -97,28 +97,13 @@ struct MaintenanceService: Etcdserverpb_Maintenance.SimpleServiceProtocol {
     func snapshot(request: Etcdserverpb_SnapshotRequest, response: RPCWriter<Etcdserverpb_SnapshotResponse>,
         context: ServerContext) async throws
     {
-        let (header, estimatedBytes) = try await answeringAsEtcd {
-            (try await server.header(), try server.store.status().sizeInUseBytes)
+        let (header, estimatedBytes, copy) = try await answeringAsEtcd {
+            (try await server.header(), try server.store.status().sizeInUseBytes, try BackendCopyStream(store: server.store))
         }
-        var fds: [Int32] = [0, 0]
-        guard pipe(&fds) == 0 else {
-            throw RPCError(code: .internalError, message: "etcdserver: cannot create a pipe for the snapshot: errno \(errno)")
-        }
-        let (readFD, writeFD) = (fds[0], fds[1])
-        defer { close(readFD) }
-        let store = server.store
-        let copyResult = SnapshotCopy()
-        let copier = Thread {
-            defer { close(writeFD) }
-            do { try store.copy(to: writeFD) } catch { copyResult.fail(error) }
-        }
-        copier.name = "cairn-snapshot-copy"
-        copier.start()
-
         let digest = SHA256Digest()
         var sent = 0
         while true {
-            let chunk = try await Self.read(readFD, upTo: Self.snapshotChunkBytes)
+            let chunk = try await copy.next(upTo: Self.snapshotChunkBytes)
             if chunk.isEmpty { break }
             digest.update(chunk)
             sent += chunk.count
@@ -131,36 +116,12 @@ struct MaintenanceService: Etcdserverpb_Maintenance.SimpleServiceProtocol {
             message.version = EtcdServer.reportedVersion
             try await response.write(message)
         }
-        if let error = copyResult.error {
-            throw RPCError(code: .internalError, message: "etcdserver: snapshot copy failed: \(error)")
-        }
         var last = Etcdserverpb_SnapshotResponse()
         last.header = header
         last.remainingBytes = 0
         last.blob = Data(digest.finish())
         last.version = EtcdServer.reportedVersion
         try await response.write(last)
-    }
-
-    private static func read(_ fd: Int32, upTo count: Int) async throws -> [UInt8] {
-        try await withCheckedThrowingContinuation { continuation in
-            DispatchQueue.global().async {
-                var buffer = [UInt8](repeating: 0, count: count)
-                var filled = 0
-                while filled < count {
-                    let got = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress! + filled, count - filled) }
-                    if got == 0 { break }
-                    if got < 0 {
-                        if errno == EINTR { continue }
-                        continuation.resume(throwing: RPCError(code: .internalError,
-                            message: "etcdserver: reading the snapshot pipe failed: errno \(errno)"))
-                        return
-                    }
-                    filled += got
-                }
-                continuation.resume(returning: Array(buffer[..<filled]))
-            }
-        }
     }
 
     func moveLeader(request: Etcdserverpb_MoveLeaderRequest, context: ServerContext) async throws
@@ -178,19 +139,5 @@ struct MaintenanceService: Etcdserverpb_Maintenance.SimpleServiceProtocol {
         -> Etcdserverpb_DowngradeResponse
     {
         throw RPCError(code: .unimplemented, message: "etcdserver: downgrade is not supported by cairn")
-    }
-}
-
-/// The outcome of the copy thread, read by the streaming task once the pipe closes.
-private final class SnapshotCopy: @unchecked Sendable {
-    private let lock = NSLock()
-    private var failure: (any Error)?
-
-    func fail(_ error: any Error) {
-        lock.withLock { failure = error }
-    }
-
-    var error: (any Error)? {
-        lock.withLock { failure }
     }
 }

@@ -58,6 +58,9 @@ final class WatchHub: Sendable {
 
     /// Called on the raft host's executor after each applied entry: must stay quick.
     func onHostEvent(_ event: RaftHost.HostEvent) {
+        if case .storeReplaced = event, let revision = try? store.status().revision {
+            advance(to: revision)
+        }
         guard case .applied(_, let result) = event else { return }
         switch Self.revisionChange(after: result) {
         case .unchanged:

@@ -1,0 +1,59 @@
+import Foundation
+import GRPCCore
+import Storage
+
+/// A consistent copy of the backend read as a stream of chunks: a thread writes
+/// ``MVCCStore/copy(to:)`` into a pipe while the caller reads it, so there is no temporary
+/// file and memory stays at one chunk. Used for client snapshots and raft snapshots to peers.
+final class BackendCopyStream: @unchecked Sendable {
+    private let readFD: Int32
+    private let lock = NSLock()
+    private var failure: (any Error)?
+    private var closed = false
+
+    init(store: MVCCStore) throws {
+        var fds: [Int32] = [0, 0]
+        guard pipe(&fds) == 0 else {
+            throw RPCError(code: .internalError, message: "etcdserver: cannot create a pipe for the backend copy: errno \(errno)")
+        }
+        readFD = fds[0]
+        let writeFD = fds[1]
+        let copier = Thread { [self] in
+            defer { Glibc.close(writeFD) }
+            do { try store.copy(to: writeFD) } catch { lock.withLock { failure = error } }
+        }
+        copier.name = "cairn-backend-copy"
+        copier.start()
+    }
+
+    deinit {
+        Glibc.close(readFD)
+    }
+
+    /// The next bytes of the copy, up to `count`; empty at the end. Throws when the copy
+    /// failed, so a truncated stream is never mistaken for a whole one.
+    func next(upTo count: Int) async throws -> [UInt8] {
+        let chunk = try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<[UInt8], any Error>) in
+            DispatchQueue.global().async { [self] in
+                var buffer = [UInt8](repeating: 0, count: count)
+                var filled = 0
+                while filled < count {
+                    let got = buffer.withUnsafeMutableBytes { Glibc.read(readFD, $0.baseAddress! + filled, count - filled) }
+                    if got == 0 { break }
+                    if got < 0 {
+                        if errno == EINTR { continue }
+                        continuation.resume(throwing: RPCError(code: .internalError,
+                            message: "etcdserver: reading the backend copy failed: errno \(errno)"))
+                        return
+                    }
+                    filled += got
+                }
+                continuation.resume(returning: Array(buffer[..<filled]))
+            }
+        }
+        if chunk.isEmpty, let failure = lock.withLock({ failure }) {
+            throw RPCError(code: .internalError, message: "etcdserver: backend copy failed: \(failure)")
+        }
+        return chunk
+    }
+}

@@ -1,0 +1,109 @@
+import Foundation
+import TestSupport
+import XCTest
+
+/// `cairn server` members on loopback ports with temp data dirs: started together with one
+/// `--initial-cluster`, stopped (SIGCONT, SIGTERM, then SIGKILL) and removed at the end.
+final class LocalCluster {
+    let directory: TemporaryDirectory
+    let binary: ServerBinary
+    private(set) var members: [ServerProcess] = []
+    let token: String
+    /// Flags every member gets, e.g. a small `--snapshot-count`.
+    let extraArguments: [String]
+
+    init(size: Int, extraArguments: [String] = []) throws {
+        binary = try ServerBinary.resolve(environmentVariable: "CAIRN_CLUSTER_SERVER")
+        directory = try TemporaryDirectory(prefix: "cairn-cluster")
+        self.extraArguments = extraArguments
+        let ports = try FreePort.loopback(count: 2 * size)
+        token = "cairn-cluster-\(ports[0])"
+        for index in 0..<size {
+            members.append(makeMember(name: "m\(index + 1)", clientPort: ports[2 * index], peerPort: ports[2 * index + 1]))
+        }
+        let initialCluster = members.map { "\($0.name)=\($0.peerURL)" }.joined(separator: ",")
+        for member in members { member.initialCluster = initialCluster }
+    }
+
+    private func makeMember(name: String, clientPort: UInt16, peerPort: UInt16) -> ServerProcess {
+        let member = ServerProcess(binary: binary, name: name, directory: directory, clientPort: clientPort, peerPort: peerPort)
+        member.clusterToken = token
+        member.extraArguments = extraArguments
+        return member
+    }
+
+    /// Starts every member, then waits until each answers a linearizable health check.
+    func start() throws {
+        for member in members { try member.start() }
+        for member in members { try member.waitUntilHealthy(using: etcdctl(member)) }
+    }
+
+    /// A new member joining with `--initial-cluster-state existing` (after `member add`).
+    func addJoiningMember(name: String) throws -> ServerProcess {
+        let ports = try FreePort.loopback(count: 2)
+        let member = makeMember(name: name, clientPort: ports[0], peerPort: ports[1])
+        member.initialCluster = (members + [member]).map { "\($0.name)=\($0.peerURL)" }.joined(separator: ",")
+        member.initialClusterState = "existing"
+        members.append(member)
+        return member
+    }
+
+    func etcdctl(_ members: ServerProcess...) throws -> Etcdctl {
+        try Etcdctl(endpoints: (members.isEmpty ? self.members : members).map(\.clientURL), scratchDirectory: directory.path)
+    }
+
+    /// Every running member's view, keyed by member name.
+    func statuses() throws -> [String: EtcdctlJSON.EndpointStatus.Status] {
+        var result: [String: EtcdctlJSON.EndpointStatus.Status] = [:]
+        for member in members where member.isRunning {
+            let statuses = try? etcdctl(member).json(["endpoint", "status"], as: [EtcdctlJSON.EndpointStatus].self)
+            if let status = statuses?.first?.status { result[member.name] = status }
+        }
+        return result
+    }
+
+    /// The member the running members agree leads, once they do; nil at the deadline.
+    func waitForLeader(among candidates: [ServerProcess]? = nil, timeout: Duration = .seconds(20)) throws -> ServerProcess? {
+        let deadline = ContinuousClock.now + timeout
+        let pool = (candidates ?? members).filter(\.isRunning)
+        while ContinuousClock.now < deadline {
+            let statuses = try statuses().filter { name, _ in pool.contains { $0.name == name } }
+            let leaders = Set(statuses.values.map(\.leader))
+            if statuses.count == pool.count, leaders.count == 1, let leader = leaders.first, leader != 0,
+                let member = pool.first(where: { statuses[$0.name]?.header.memberID == leader })
+            {
+                return member
+            }
+            Thread.sleep(forTimeInterval: 0.1)
+        }
+        return nil
+    }
+
+    /// Polls `condition` until it holds or `timeout` passes.
+    func eventually(_ what: String, timeout: Duration = .seconds(30), _ condition: () throws -> Bool) throws {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if (try? condition()) == true { return }
+            Thread.sleep(forTimeInterval: 0.1)
+        }
+        XCTFail("\(what): not within \(timeout)")
+        throw LocalClusterError(message: "\(what): not within \(timeout)\n\(logTails())")
+    }
+
+    func logTails(lines: Int = 25) -> String {
+        members.map { "--- \($0.name) (\($0.exitDescription)):\n\($0.logTail(lines: lines))" }.joined(separator: "\n")
+    }
+
+    func stop() {
+        for member in members {
+            if let pid = member.pid { kill(pid, SIGCONT) }
+            member.stop()
+        }
+        directory.remove()
+    }
+}
+
+struct LocalClusterError: Error, CustomStringConvertible {
+    let message: String
+    var description: String { message }
+}

@@ -1,0 +1,171 @@
+import Foundation
+import Synchronization
+import TestSupport
+import XCTest
+
+/// Three members on loopback, driven with the real etcdctl: replication, failover under load,
+/// catch-up by snapshot, and a minority that keeps serving serializable reads only.
+final class ReplicationTests: XCTestCase {
+    private var cluster: LocalCluster!
+
+    override func tearDown() {
+        if let cluster, let run = testRun, run.failureCount + run.unexpectedExceptionCount > 0 {
+            print(cluster.logTails())
+        }
+        cluster?.stop()
+        cluster = nil
+        super.tearDown()
+    }
+
+    private func startCluster(_ extraArguments: [String] = []) throws -> LocalCluster {
+        cluster = try LocalCluster(size: 3, extraArguments: extraArguments)
+        try cluster.start()
+        return cluster
+    }
+
+    private func value(of key: String, at member: ServerProcess, serializable: Bool = false) throws -> String? {
+        var arguments = ["get", key]
+        if serializable { arguments.append("--consistency=s") }
+        return try cluster.etcdctl(member).json(arguments, as: EtcdctlJSON.Range.self).kvs.first?.value
+    }
+
+    func testWritesThroughAnyMemberAreReadableFromAll() throws {
+        let cluster = try startCluster()
+        for (index, writer) in cluster.members.enumerated() {
+            try cluster.etcdctl(writer).succeed(["put", "k\(index)", "from-\(writer.name)"])
+            for reader in cluster.members {
+                XCTAssertEqual(try value(of: "k\(index)", at: reader), "from-\(writer.name)", "\(reader.name) reads \(writer.name)'s write")
+            }
+        }
+        let statuses = try cluster.statuses()
+        XCTAssertEqual(statuses.count, 3)
+        XCTAssertEqual(Set(statuses.values.map(\.leader)).count, 1, "one leader for all: \(statuses)")
+        XCTAssertEqual(Set(statuses.values.map(\.header.clusterID)).count, 1)
+        XCTAssertEqual(Set(statuses.values.map(\.header.memberID)).count, 3)
+
+        // Every member lists the same three members, named and with their client URLs.
+        try cluster.eventually("members publish their client URLs") {
+            try cluster.members.allSatisfy { member in
+                let list = try cluster.etcdctl(member).json(["member", "list"], as: EtcdctlJSON.MemberList.self)
+                return Set(list.members.map(\.name)) == ["m1", "m2", "m3"]
+                    && Set(list.members.flatMap(\.clientURLs)) == Set(cluster.members.map(\.clientURL))
+            }
+        }
+    }
+
+    /// What the writer threads share with the test.
+    private final class Load: Sendable {
+        let acknowledged = Mutex<[String: String]>([:])
+        let stop = Atomic<Bool>(false)
+    }
+
+    func testKillingTheLeaderUnderLoadLosesNoAcknowledgedWrite() throws {
+        let cluster = try startCluster()
+        let leader = try XCTUnwrap(cluster.waitForLeader())
+        let followers = cluster.members.filter { $0 !== leader }
+        let load = Load()
+        let finished = DispatchGroup()
+        for (thread, member) in followers.enumerated() {
+            var writer = try cluster.etcdctl(member)
+            writer.commandTimeout = .seconds(3)
+            finished.enter()
+            DispatchQueue.global().async { [writer] in
+                defer { finished.leave() }
+                var index = 0
+                while !load.stop.load(ordering: .relaxed) {
+                    index += 1
+                    let key = String(format: "load/%d/%05d", thread, index)
+                    if let result = try? writer.run(["put", key, "v\(index)"], timeout: .seconds(10)), result.succeeded {
+                        load.acknowledged.withLock { $0[key] = "v\(index)" }
+                    }
+                }
+            }
+        }
+        defer {
+            load.stop.store(true, ordering: .relaxed)
+            finished.wait()
+        }
+        try cluster.eventually("40 puts acknowledged before the kill") { load.acknowledged.withLock { $0.count } >= 40 }
+
+        XCTAssertTrue(leader.signal(SIGKILL), "the leader did not die of SIGKILL")
+        let killedAt = ContinuousClock.now
+        let newLeader = try XCTUnwrap(cluster.waitForLeader(among: followers), "no new leader among the survivors")
+        let electedAfter = ContinuousClock.now - killedAt
+        XCTAssertLessThan(electedAfter, .seconds(10), "a new leader within a few election timeouts")
+        let acknowledgedAtKill = load.acknowledged.withLock { $0.count }
+        try cluster.eventually("writes continue under the new leader") { load.acknowledged.withLock { $0.count } >= acknowledgedAtKill + 40 }
+        load.stop.store(true, ordering: .relaxed)
+        finished.wait()
+
+        try leader.start()
+        let acknowledged = load.acknowledged.withLock { $0 }
+        for member in cluster.members {
+            try cluster.eventually("\(member.name) has every acknowledged write") {
+                let stored = try cluster.etcdctl(member).json(["get", "load/", "--prefix", "--consistency=s"], as: EtcdctlJSON.Range.self)
+                let values = Dictionary(stored.kvs.map { ($0.key, $0.value) }, uniquingKeysWith: { first, _ in first })
+                return acknowledged.allSatisfy { values[$0.key] == $0.value }
+            }
+        }
+        print("ReplicationTests: new leader \(newLeader.name) elected \(electedAfter) after the kill; \(acknowledged.count) acknowledged puts all present on every member")
+    }
+
+    private static let snapshotPuts = 300
+
+    func testAStoppedFollowerCatchesUpBySnapshotInstall() throws {
+        let cluster = try startCluster(["--snapshot-count", "20", "--experimental-snapshot-catchup-entries", "5"])
+        let leader = try XCTUnwrap(cluster.waitForLeader())
+        let follower = try XCTUnwrap(cluster.members.first { $0 !== leader })
+        let pid = try XCTUnwrap(follower.pid)
+        XCTAssertEqual(kill(pid, SIGSTOP), 0)
+        // More entries than the leader keeps in flight to one follower (256 appends), so it
+        // stops sending, compacts its log past the follower, and must send a snapshot.
+        let writer = try cluster.etcdctl(leader)
+        for index in 1...Self.snapshotPuts {
+            try writer.succeed(["put", String(format: "snap/%03d", index), "v\(index)"])
+        }
+        XCTAssertEqual(kill(pid, SIGCONT), 0)
+        try cluster.eventually("the follower has all \(Self.snapshotPuts) keys") {
+            try cluster.etcdctl(follower).json(["get", "snap/", "--prefix", "--consistency=s"], as: EtcdctlJSON.Range.self).kvs.count
+                == Self.snapshotPuts
+        }
+        let log = String(decoding: FileManager.default.contents(atPath: follower.logPath) ?? Data(), as: UTF8.self)
+        XCTAssertTrue(log.contains("installed raft snapshot"), "the follower caught up without a snapshot:\n\(follower.logTail())")
+        XCTAssertEqual(try value(of: "snap/300", at: follower), "v300", "linearizable read through the caught-up follower")
+        // The follower keeps replicating normally after the install.
+        try writer.succeed(["put", "after", "install"])
+        try cluster.eventually("the follower sees writes after the install") {
+            try self.value(of: "after", at: follower, serializable: true) == "install"
+        }
+    }
+
+    func testAMinorityRefusesWritesButServesSerializableReads() throws {
+        let cluster = try startCluster()
+        try cluster.etcdctl().succeed(["put", "before", "partition"])
+        let survivor = cluster.members[0]
+        for member in cluster.members.dropFirst() {
+            try cluster.eventually("\(member.name) has the put") { try self.value(of: "before", at: member, serializable: true) == "partition" }
+        }
+        let stopped = cluster.members.dropFirst().compactMap(\.pid)
+        XCTAssertEqual(stopped.count, 2)
+        for pid in stopped { XCTAssertEqual(kill(pid, SIGSTOP), 0) }
+        defer { for pid in stopped { kill(pid, SIGCONT) } }
+
+        var writer = try cluster.etcdctl(survivor)
+        writer.commandTimeout = .seconds(15)
+        let started = ContinuousClock.now
+        let refused = try writer.fail(["put", "during", "partition"])
+        XCTAssertLessThan(ContinuousClock.now - started, .seconds(15), "the write failed within the request timeout")
+        XCTAssertTrue(["etcdserver: no leader", "etcdserver: request timed out", "etcdserver: leader changed"]
+            .contains { refused.stderr.contains($0) }, "not etcd's error: \(refused.stderr)")
+        XCTAssertEqual(try value(of: "before", at: survivor, serializable: true), "partition")
+
+        for pid in stopped { XCTAssertEqual(kill(pid, SIGCONT), 0) }
+        try cluster.eventually("the cluster takes writes again") {
+            (try? cluster.etcdctl(survivor).succeed(["put", "after", "partition"])) != nil
+        }
+        // A write that timed out may still commit once a quorum returns (as in etcd): its
+        // outcome is unknown to the client, but every member must agree on it.
+        let outcomes = try cluster.members.map { try self.value(of: "during", at: $0) }
+        XCTAssertEqual(Set(outcomes.map { $0 ?? "absent" }).count, 1, "members disagree: \(outcomes)")
+    }
+}
