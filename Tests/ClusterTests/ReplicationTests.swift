@@ -112,6 +112,8 @@ final class ReplicationTests: XCTestCase {
     private static let snapshotPuts = 300
 
     func testAStoppedFollowerCatchesUpBySnapshotInstall() throws {
+        try XCTSkipIf(try ServerBinary.resolve(environmentVariable: "CAIRN_CLUSTER_SERVER").kind == .etcd,
+            "etcd 3.4 has no --experimental-snapshot-catchup-entries: it keeps 5000 entries for slow followers")
         let cluster = try startCluster(["--snapshot-count", "20", "--experimental-snapshot-catchup-entries", "5"])
         let leader = try XCTUnwrap(cluster.waitForLeader())
         let follower = try XCTUnwrap(cluster.members.first { $0 !== leader })
@@ -167,5 +169,56 @@ final class ReplicationTests: XCTestCase {
         // outcome is unknown to the client, but every member must agree on it.
         let outcomes = try cluster.members.map { try self.value(of: "during", at: $0) }
         XCTAssertEqual(Set(outcomes.map { $0 ?? "absent" }).count, 1, "members disagree: \(outcomes)")
+    }
+}
+
+/// What only the leader can answer, asked of a follower: lease keep-alives and remaining TTLs
+/// are forwarded; leadership moves with `move-leader`, and leases and their keys survive it.
+final class LeadershipTests: XCTestCase {
+    private var cluster: LocalCluster!
+
+    override func tearDown() {
+        if let cluster, let run = testRun, run.failureCount + run.unexpectedExceptionCount > 0 {
+            print(cluster.logTails())
+        }
+        cluster?.stop()
+        cluster = nil
+        super.tearDown()
+    }
+
+    func testLeasesThroughAFollowerSurviveAMovedLeader() throws {
+        cluster = try LocalCluster(size: 3)
+        try cluster.start()
+        let cluster = try XCTUnwrap(self.cluster)
+        let leader = try XCTUnwrap(cluster.waitForLeader())
+        let follower = try XCTUnwrap(cluster.members.first { $0 !== leader })
+        let viaFollower = try cluster.etcdctl(follower)
+
+        let grant = try viaFollower.json(["lease", "grant", "30"], as: EtcdctlJSON.Lease.self)
+        try viaFollower.succeed(["put", "leased", "v", "--lease=\(grant.hexID)"])
+        let kept = try viaFollower.json(["lease", "keep-alive", "--once", grant.hexID], as: EtcdctlJSON.Lease.self)
+        XCTAssertEqual(kept.ttl, 30, "a keep-alive through a follower renews on the leader")
+        let alive = try viaFollower.json(["lease", "timetolive", "--keys", grant.hexID], as: EtcdctlJSON.LeaseTimeToLive.self)
+        XCTAssertEqual(alive.grantedTTL, 30)
+        XCTAssertGreaterThan(alive.ttl, 20)
+        XCTAssertEqual(alive.keys, ["leased"])
+
+        // move-leader must reach the leader: etcdctl finds it among the endpoints.
+        let statuses = try cluster.statuses()
+        let target = try XCTUnwrap(statuses[follower.name]?.header.memberID)
+        try cluster.etcdctl().succeed(["move-leader", String(target, radix: 16)])
+        try cluster.eventually("every member follows the new leader") {
+            try cluster.statuses().values.allSatisfy { $0.leader == target }
+        }
+        let refused = try cluster.etcdctl(leader).fail(["move-leader", String(target, radix: 16)])
+        XCTAssertTrue(refused.stderr.contains("no leader endpoint given") || refused.stderr.contains("etcdserver: not leader"),
+            "move-leader through a non-leader: \(refused.stderr)")
+
+        // The lease lives on under the new leader, asked through the old one (now a follower).
+        let after = try cluster.etcdctl(leader).json(["lease", "timetolive", "--keys", grant.hexID], as: EtcdctlJSON.LeaseTimeToLive.self)
+        XCTAssertGreaterThan(after.ttl, 0)
+        XCTAssertEqual(after.keys, ["leased"])
+        let renewed = try cluster.etcdctl(leader).json(["lease", "keep-alive", "--once", grant.hexID], as: EtcdctlJSON.Lease.self)
+        XCTAssertEqual(renewed.ttl, 30)
     }
 }

@@ -79,4 +79,16 @@ final class MembershipRulesTests: XCTestCase {
         XCTAssertEqual(refusal { try Membership.checkUpdate(members, id: 9, peerURLs: ["http://10.0.0.9:2380"]) },
             "etcdserver: member not found")
     }
+
+    func testReconfigurationWaitsForEveryVoterToBeReachable() {
+        let members = [member(1), member(2), member(3), member(4, learner: true)]
+        XCTAssertNil(refusal { try Membership.checkHealthy(members, leader: 1, self: 1, recentlyActive: [1, 2, 3]) },
+            "a silent learner does not make the cluster unhealthy")
+        XCTAssertEqual(refusal { try Membership.checkHealthy(members, leader: 1, self: 1, recentlyActive: [1, 2]) },
+            "etcdserver: unhealthy cluster")
+        XCTAssertNil(refusal { try Membership.checkHealthy(members, leader: 1, self: 2, recentlyActive: []) },
+            "a follower cannot tell; the leader decides when the change reaches it")
+        XCTAssertEqual(refusal { try Membership.checkHealthy(members, leader: 0, self: 2, recentlyActive: []) },
+            "etcdserver: no leader")
+    }
 }

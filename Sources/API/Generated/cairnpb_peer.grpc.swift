@@ -59,11 +59,39 @@ public enum Cairnpb_Peer: Sendable {
                 type: .unary
             )
         }
+        /// Namespace for "LeaseRenew" metadata.
+        public enum LeaseRenew: Sendable {
+            /// Request type for "LeaseRenew".
+            public typealias Input = Etcdserverpb_LeaseKeepAliveRequest
+            /// Response type for "LeaseRenew".
+            public typealias Output = Etcdserverpb_LeaseKeepAliveResponse
+            /// Descriptor for "LeaseRenew".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "cairnpb.Peer"),
+                method: "LeaseRenew",
+                type: .unary
+            )
+        }
+        /// Namespace for "LeaseTimeToLive" metadata.
+        public enum LeaseTimeToLive: Sendable {
+            /// Request type for "LeaseTimeToLive".
+            public typealias Input = Etcdserverpb_LeaseTimeToLiveRequest
+            /// Response type for "LeaseTimeToLive".
+            public typealias Output = Etcdserverpb_LeaseTimeToLiveResponse
+            /// Descriptor for "LeaseTimeToLive".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "cairnpb.Peer"),
+                method: "LeaseTimeToLive",
+                type: .unary
+            )
+        }
         /// Descriptors for all methods in the "cairnpb.Peer" service.
         public static let descriptors: [GRPCCore.MethodDescriptor] = [
             Messages.descriptor,
             Snapshot.descriptor,
-            Members.descriptor
+            Members.descriptor,
+            LeaseRenew.descriptor,
+            LeaseTimeToLive.descriptor
         ]
     }
 }
@@ -146,6 +174,39 @@ extension Cairnpb_Peer {
             request: GRPCCore.StreamingServerRequest<Cairnpb_MembersRequest>,
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.StreamingServerResponse<Cairnpb_MembersResponse>
+
+        /// Handle the "LeaseRenew" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Lease deadlines live on the leader: a follower forwards clients' keep-alives and
+        /// > time-to-live questions here.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Etcdserverpb_LeaseKeepAliveRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Etcdserverpb_LeaseKeepAliveResponse` messages.
+        func leaseRenew(
+            request: GRPCCore.StreamingServerRequest<Etcdserverpb_LeaseKeepAliveRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Etcdserverpb_LeaseKeepAliveResponse>
+
+        /// Handle the "LeaseTimeToLive" method.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Etcdserverpb_LeaseTimeToLiveRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Etcdserverpb_LeaseTimeToLiveResponse` messages.
+        func leaseTimeToLive(
+            request: GRPCCore.StreamingServerRequest<Etcdserverpb_LeaseTimeToLiveRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Etcdserverpb_LeaseTimeToLiveResponse>
     }
 
     /// Service protocol for the "cairnpb.Peer" service.
@@ -212,6 +273,39 @@ extension Cairnpb_Peer {
             request: GRPCCore.ServerRequest<Cairnpb_MembersRequest>,
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.ServerResponse<Cairnpb_MembersResponse>
+
+        /// Handle the "LeaseRenew" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Lease deadlines live on the leader: a follower forwards clients' keep-alives and
+        /// > time-to-live questions here.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Etcdserverpb_LeaseKeepAliveRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Etcdserverpb_LeaseKeepAliveResponse` message.
+        func leaseRenew(
+            request: GRPCCore.ServerRequest<Etcdserverpb_LeaseKeepAliveRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Etcdserverpb_LeaseKeepAliveResponse>
+
+        /// Handle the "LeaseTimeToLive" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Etcdserverpb_LeaseTimeToLiveRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Etcdserverpb_LeaseTimeToLiveResponse` message.
+        func leaseTimeToLive(
+            request: GRPCCore.ServerRequest<Etcdserverpb_LeaseTimeToLiveRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Etcdserverpb_LeaseTimeToLiveResponse>
     }
 
     /// Simple service protocol for the "cairnpb.Peer" service.
@@ -276,6 +370,39 @@ extension Cairnpb_Peer {
             request: Cairnpb_MembersRequest,
             context: GRPCCore.ServerContext
         ) async throws -> Cairnpb_MembersResponse
+
+        /// Handle the "LeaseRenew" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Lease deadlines live on the leader: a follower forwards clients' keep-alives and
+        /// > time-to-live questions here.
+        ///
+        /// - Parameters:
+        ///   - request: A `Etcdserverpb_LeaseKeepAliveRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Etcdserverpb_LeaseKeepAliveResponse` to respond with.
+        func leaseRenew(
+            request: Etcdserverpb_LeaseKeepAliveRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Etcdserverpb_LeaseKeepAliveResponse
+
+        /// Handle the "LeaseTimeToLive" method.
+        ///
+        /// - Parameters:
+        ///   - request: A `Etcdserverpb_LeaseTimeToLiveRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Etcdserverpb_LeaseTimeToLiveResponse` to respond with.
+        func leaseTimeToLive(
+            request: Etcdserverpb_LeaseTimeToLiveRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Etcdserverpb_LeaseTimeToLiveResponse
     }
 }
 
@@ -311,6 +438,28 @@ extension Cairnpb_Peer.StreamingServiceProtocol {
             serializer: GRPCProtobuf.ProtobufSerializer<Cairnpb_MembersResponse>(),
             handler: { request, context in
                 try await self.members(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
+            forMethod: Cairnpb_Peer.Method.LeaseRenew.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Etcdserverpb_LeaseKeepAliveRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Etcdserverpb_LeaseKeepAliveResponse>(),
+            handler: { request, context in
+                try await self.leaseRenew(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
+            forMethod: Cairnpb_Peer.Method.LeaseTimeToLive.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Etcdserverpb_LeaseTimeToLiveRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Etcdserverpb_LeaseTimeToLiveResponse>(),
+            handler: { request, context in
+                try await self.leaseTimeToLive(
                     request: request,
                     context: context
                 )
@@ -354,6 +503,28 @@ extension Cairnpb_Peer.ServiceProtocol {
         )
         return GRPCCore.StreamingServerResponse(single: response)
     }
+
+    public func leaseRenew(
+        request: GRPCCore.StreamingServerRequest<Etcdserverpb_LeaseKeepAliveRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Etcdserverpb_LeaseKeepAliveResponse> {
+        let response = try await self.leaseRenew(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    public func leaseTimeToLive(
+        request: GRPCCore.StreamingServerRequest<Etcdserverpb_LeaseTimeToLiveRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Etcdserverpb_LeaseTimeToLiveResponse> {
+        let response = try await self.leaseTimeToLive(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
 }
 
 // Default implementation of methods from 'ServiceProtocol'.
@@ -391,6 +562,32 @@ extension Cairnpb_Peer.SimpleServiceProtocol {
     ) async throws -> GRPCCore.ServerResponse<Cairnpb_MembersResponse> {
         return GRPCCore.ServerResponse<Cairnpb_MembersResponse>(
             message: try await self.members(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    public func leaseRenew(
+        request: GRPCCore.ServerRequest<Etcdserverpb_LeaseKeepAliveRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Etcdserverpb_LeaseKeepAliveResponse> {
+        return GRPCCore.ServerResponse<Etcdserverpb_LeaseKeepAliveResponse>(
+            message: try await self.leaseRenew(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    public func leaseTimeToLive(
+        request: GRPCCore.ServerRequest<Etcdserverpb_LeaseTimeToLiveRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Etcdserverpb_LeaseTimeToLiveResponse> {
+        return GRPCCore.ServerResponse<Etcdserverpb_LeaseTimeToLiveResponse>(
+            message: try await self.leaseTimeToLive(
                 request: request.message,
                 context: context
             ),
@@ -478,6 +675,49 @@ extension Cairnpb_Peer {
             deserializer: some GRPCCore.MessageDeserializer<Cairnpb_MembersResponse>,
             options: GRPCCore.CallOptions,
             onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Cairnpb_MembersResponse>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "LeaseRenew" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Lease deadlines live on the leader: a follower forwards clients' keep-alives and
+        /// > time-to-live questions here.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Etcdserverpb_LeaseKeepAliveRequest` message.
+        ///   - serializer: A serializer for `Etcdserverpb_LeaseKeepAliveRequest` messages.
+        ///   - deserializer: A deserializer for `Etcdserverpb_LeaseKeepAliveResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func leaseRenew<Result>(
+            request: GRPCCore.ClientRequest<Etcdserverpb_LeaseKeepAliveRequest>,
+            serializer: some GRPCCore.MessageSerializer<Etcdserverpb_LeaseKeepAliveRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Etcdserverpb_LeaseKeepAliveResponse>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Etcdserverpb_LeaseKeepAliveResponse>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "LeaseTimeToLive" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Etcdserverpb_LeaseTimeToLiveRequest` message.
+        ///   - serializer: A serializer for `Etcdserverpb_LeaseTimeToLiveRequest` messages.
+        ///   - deserializer: A deserializer for `Etcdserverpb_LeaseTimeToLiveResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func leaseTimeToLive<Result>(
+            request: GRPCCore.ClientRequest<Etcdserverpb_LeaseTimeToLiveRequest>,
+            serializer: some GRPCCore.MessageSerializer<Etcdserverpb_LeaseTimeToLiveRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Etcdserverpb_LeaseTimeToLiveResponse>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Etcdserverpb_LeaseTimeToLiveResponse>) async throws -> Result
         ) async throws -> Result where Result: Sendable
     }
 
@@ -601,6 +841,71 @@ extension Cairnpb_Peer {
                 onResponse: handleResponse
             )
         }
+
+        /// Call the "LeaseRenew" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Lease deadlines live on the leader: a follower forwards clients' keep-alives and
+        /// > time-to-live questions here.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Etcdserverpb_LeaseKeepAliveRequest` message.
+        ///   - serializer: A serializer for `Etcdserverpb_LeaseKeepAliveRequest` messages.
+        ///   - deserializer: A deserializer for `Etcdserverpb_LeaseKeepAliveResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func leaseRenew<Result>(
+            request: GRPCCore.ClientRequest<Etcdserverpb_LeaseKeepAliveRequest>,
+            serializer: some GRPCCore.MessageSerializer<Etcdserverpb_LeaseKeepAliveRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Etcdserverpb_LeaseKeepAliveResponse>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Etcdserverpb_LeaseKeepAliveResponse>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Cairnpb_Peer.Method.LeaseRenew.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
+        /// Call the "LeaseTimeToLive" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Etcdserverpb_LeaseTimeToLiveRequest` message.
+        ///   - serializer: A serializer for `Etcdserverpb_LeaseTimeToLiveRequest` messages.
+        ///   - deserializer: A deserializer for `Etcdserverpb_LeaseTimeToLiveResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func leaseTimeToLive<Result>(
+            request: GRPCCore.ClientRequest<Etcdserverpb_LeaseTimeToLiveRequest>,
+            serializer: some GRPCCore.MessageSerializer<Etcdserverpb_LeaseTimeToLiveRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Etcdserverpb_LeaseTimeToLiveResponse>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Etcdserverpb_LeaseTimeToLiveResponse>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Cairnpb_Peer.Method.LeaseTimeToLive.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
     }
 }
 
@@ -692,6 +997,61 @@ extension Cairnpb_Peer.ClientProtocol {
             request: request,
             serializer: GRPCProtobuf.ProtobufSerializer<Cairnpb_MembersRequest>(),
             deserializer: GRPCProtobuf.ProtobufDeserializer<Cairnpb_MembersResponse>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "LeaseRenew" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Lease deadlines live on the leader: a follower forwards clients' keep-alives and
+    /// > time-to-live questions here.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Etcdserverpb_LeaseKeepAliveRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func leaseRenew<Result>(
+        request: GRPCCore.ClientRequest<Etcdserverpb_LeaseKeepAliveRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Etcdserverpb_LeaseKeepAliveResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.leaseRenew(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Etcdserverpb_LeaseKeepAliveRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Etcdserverpb_LeaseKeepAliveResponse>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "LeaseTimeToLive" method.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Etcdserverpb_LeaseTimeToLiveRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func leaseTimeToLive<Result>(
+        request: GRPCCore.ClientRequest<Etcdserverpb_LeaseTimeToLiveRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Etcdserverpb_LeaseTimeToLiveResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.leaseTimeToLive(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Etcdserverpb_LeaseTimeToLiveRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Etcdserverpb_LeaseTimeToLiveResponse>(),
             options: options,
             onResponse: handleResponse
         )
@@ -799,6 +1159,69 @@ extension Cairnpb_Peer.ClientProtocol {
             metadata: metadata
         )
         return try await self.members(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "LeaseRenew" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Lease deadlines live on the leader: a follower forwards clients' keep-alives and
+    /// > time-to-live questions here.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func leaseRenew<Result>(
+        _ message: Etcdserverpb_LeaseKeepAliveRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Etcdserverpb_LeaseKeepAliveResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Etcdserverpb_LeaseKeepAliveRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.leaseRenew(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "LeaseTimeToLive" method.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func leaseTimeToLive<Result>(
+        _ message: Etcdserverpb_LeaseTimeToLiveRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Etcdserverpb_LeaseTimeToLiveResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Etcdserverpb_LeaseTimeToLiveRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.leaseTimeToLive(
             request: request,
             options: options,
             onResponse: handleResponse

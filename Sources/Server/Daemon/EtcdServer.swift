@@ -16,6 +16,8 @@ public final class EtcdServer: Sendable {
     let store: MVCCStore
     let host: RaftHost
     let logger: Logger
+    /// What only the leader answers, asked from a follower.
+    let leader: LeaderForwarder
 
     init(configuration: ServerConfiguration, identity: RaftHost.Identity, store: MVCCStore, host: RaftHost, logger: Logger) {
         self.configuration = configuration
@@ -23,6 +25,7 @@ public final class EtcdServer: Sendable {
         self.store = store
         self.host = host
         self.logger = logger
+        leader = LeaderForwarder(host: host, store: store)
     }
 
     /// Every response header: cluster id, member id, revision, raft term.

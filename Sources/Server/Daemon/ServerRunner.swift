@@ -31,8 +31,8 @@ public enum ServerRunner {
         let directory = DataDirectory(root: configuration.resolvedDataDir)
         try FileManager.default.createDirectory(atPath: directory.snapshotDirectory, withIntermediateDirectories: true)
         let joining = !directory.hasWAL && configuration.initialClusterState == .existing
-        let bootstrapIdentity = joining
-            ? try await joinIdentity(configuration: configuration, logger: logger) : identity(for: configuration)
+        let joined = joining ? try await joinCluster(configuration: configuration, logger: logger) : nil
+        let bootstrapIdentity = joined?.identity ?? identity(for: configuration)
         let store = try MVCCStore(path: directory.backendPath,
             options: MVCCOptions(quotaBytes: Int(configuration.quotaBackendBytes)))
         var (wal, replay) = try WAL.open(directory: directory.walDirectory,
@@ -50,7 +50,13 @@ public enum ServerRunner {
                     "cluster-id": "\(hex(bootstrapIdentity.clusterID))", "member-id": "\(hex(bootstrapIdentity.memberID))",
                 ])
             } else {
-                try await store.write { try $0.setClusterID(bootstrapIdentity.clusterID) }
+                // Until the leader's snapshot replaces the store, the members it listed are
+                // where this member sends its raft messages.
+                let members = joined?.members ?? []
+                try await store.write { transaction in
+                    try transaction.setClusterID(bootstrapIdentity.clusterID)
+                    for member in members { try transaction.putMember(member) }
+                }
                 logger.info("joining an existing cluster: waiting for the leader's snapshot", metadata: [
                     "cluster-id": "\(hex(bootstrapIdentity.clusterID))", "member-id": "\(hex(bootstrapIdentity.memberID))",
                 ])
@@ -101,7 +107,7 @@ public enum ServerRunner {
             return GRPCServer(
                 transport: HTTP2ServerTransport.Posix(
                     address: .ipv4(host: url.host, port: url.port), transportSecurity: .plaintext, config: transportConfig),
-                services: [PeerService(identity: identity, host: host, store: store,
+                services: [PeerService(server: server, lessor: lessor,
                     snapshotDirectory: directory.snapshotDirectory, logger: logger)])
         }
 
@@ -119,7 +125,8 @@ public enum ServerRunner {
             transportConfig.rpc.maxRequestPayloadSize = server.maxMessageBytes
             let transport = HTTP2ServerTransport.Posix(
                 address: .ipv4(host: url.host, port: url.port), transportSecurity: .plaintext, config: transportConfig)
-            servers.append(GRPCServer(transport: transport, services: services))
+            servers.append(GRPCServer(transport: transport, services: services,
+                interceptors: [RequireLeaderInterceptor(host: host)]))
         }
         let grpcServers = servers + peerServers
 
@@ -178,6 +185,7 @@ public enum ServerRunner {
             SystemdNotifier.notify("STOPPING=1")
             for grpcServer in grpcServers { grpcServer.beginGracefulShutdown() }
             transport.stop()
+            server.leader.stop()
             await host.stop()
             group.cancelAll()
         }
@@ -207,7 +215,9 @@ public enum ServerRunner {
     /// A member started with `--initial-cluster-state existing` and no data learns its cluster
     /// id and its member id (assigned by `member add`, found by its peer URLs) from a running
     /// member listed in `--initial-cluster`.
-    static func joinIdentity(configuration: ServerConfiguration, logger: Logger) async throws -> RaftHost.Identity {
+    static func joinCluster(configuration: ServerConfiguration, logger: Logger) async throws
+        -> (identity: RaftHost.Identity, members: [MemberRecord])
+    {
         let own = Set(configuration.initialAdvertisePeerURLs.map(\.description))
         let peers = configuration.resolvedInitialCluster.filter { $0.name != configuration.name }.flatMap(\.peerURLs)
         let deadline = ContinuousClock.now + .seconds(30)
@@ -231,7 +241,7 @@ public enum ServerRunner {
                 logger.info("found this member in the existing cluster", metadata: [
                     "cluster-id": "\(hex(answer.clusterID))", "member-id": "\(hex(me.id))", "asked": "\(url)",
                 ])
-                return RaftHost.Identity(memberID: me.id, clusterID: answer.clusterID)
+                return (RaftHost.Identity(memberID: me.id, clusterID: answer.clusterID), answer.members.map(MemberRecord.init))
             }
             try await Task.sleep(for: .milliseconds(500))
         }

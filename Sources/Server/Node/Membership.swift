@@ -17,6 +17,16 @@ enum Membership {
         code: .failedPrecondition, message: "etcdserver: can only promote a learner member which is in sync with leader")
     static let tooManyLearners = RPCError(code: .failedPrecondition, message: "etcdserver: too many learner members in cluster")
     static let notLeader = RPCError(code: .failedPrecondition, message: "etcdserver: not leader")
+    static let unhealthy = RPCError(code: .unavailable, message: "etcdserver: unhealthy cluster")
+
+    /// etcd refuses to reconfigure a cluster while a voter is unreachable. The leader knows
+    /// whom it heard from lately; a follower can only require that there is a leader.
+    static func checkHealthy(_ members: [MemberRecord], leader: UInt64, self id: UInt64, recentlyActive: Set<NodeID>) throws {
+        guard leader != 0 else { throw EtcdError.noLeader }
+        guard leader == id else { return }
+        let voters = members.filter { !$0.isLearner }.map(\.id)
+        if !voters.allSatisfy(recentlyActive.contains) { throw unhealthy }
+    }
 
     /// etcd allows one learner at a time.
     static let maxLearners = 1

@@ -49,6 +49,7 @@ actor RaftHost {
     private var outbox: @Sendable ([Message]) -> Void = { _ in }
     private var readIndexWaiters: [[UInt8]: Waiter<LogIndex>] = [:]
     private var appliedWaiters: [(index: LogIndex, waiter: Waiter<Void>)] = []
+    private var leaderWaiters: [(target: NodeID, waiter: Waiter<Void>)] = []
 
     private var listeners: [@Sendable (HostEvent) -> Void] = []
 
@@ -146,6 +147,15 @@ actor RaftHost {
                 let wasLeader = leader == identity.memberID
                 if soft.leader != leader {
                     logger.info("leader changed", metadata: ["leader": "\(String(soft.leader, radix: 16))", "role": "\(soft.role)"])
+                    // Proposals and read requests handed to the old leader may be lost with it:
+                    // answer them now (outcome unknown, as on a timeout) rather than at the
+                    // request timeout, so clients retry against the new leader.
+                    if leader != .none { failPending(with: EtcdError.leaderChanged) }
+                    leaderWaiters.removeAll { pending in
+                        guard pending.target == soft.leader else { return false }
+                        pending.waiter.continuation.resume()
+                        return true
+                    }
                 }
                 leader = soft.leader
                 let isLeader = soft.role == .leader
@@ -411,6 +421,16 @@ actor RaftHost {
         }
     }
 
+    /// Asks raft to hand leadership to `target` and returns once it leads (etcd's MoveLeader).
+    func transferLeadership(to target: NodeID) async throws {
+        guard leader != target else { return }
+        node.transferLeadership(to: target)
+        wake()
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+            leaderWaiters.append((target, Waiter(continuation: continuation, deadlineTick: tick + requestTimeoutTicks)))
+        }
+    }
+
     /// Hands `data` to raft; returns etcd's error when raft refuses it.
     private func proposeToRaft(_ data: [UInt8]) -> RPCError? {
         do {
@@ -469,17 +489,29 @@ actor RaftHost {
             pending.waiter.continuation.resume(throwing: EtcdError.timeout)
             return true
         }
+        leaderWaiters.removeAll { pending in
+            guard pending.waiter.deadlineTick <= tick else { return false }
+            pending.waiter.continuation.resume(throwing: EtcdError.leaderTransferTimeout)
+            return true
+        }
     }
 
-    private func failAll(with error: any Error) {
+    /// Fails the requests waiting on raft (not those waiting for a local apply).
+    private func failPending(with error: any Error) {
         for waiter in writeWaiters.values { waiter.continuation.resume(throwing: error) }
         for waiter in confChangeWaiters.values { waiter.continuation.resume(throwing: error) }
         for waiter in readIndexWaiters.values { waiter.continuation.resume(throwing: error) }
-        for pending in appliedWaiters { pending.waiter.continuation.resume(throwing: error) }
         writeWaiters = [:]
         confChangeWaiters = [:]
         readIndexWaiters = [:]
+    }
+
+    private func failAll(with error: any Error) {
+        failPending(with: error)
+        for pending in appliedWaiters { pending.waiter.continuation.resume(throwing: error) }
         appliedWaiters = []
+        for pending in leaderWaiters { pending.waiter.continuation.resume(throwing: error) }
+        leaderWaiters = []
     }
 
     // MARK: - Observing
@@ -492,6 +524,9 @@ actor RaftHost {
         var isLearner: Bool
         /// How far each member's log matches the leader's; only on the leader.
         var matched: [NodeID: LogIndex]
+        /// The members the leader heard from within the last election timeout (itself
+        /// included); only on the leader.
+        var recentlyActive: Set<NodeID>
     }
 
     var status: Status {
@@ -499,6 +534,7 @@ actor RaftHost {
         return Status(term: raftStatus.hardState.term, leader: raftStatus.softState.leader,
             commitIndex: raftStatus.hardState.commit, appliedIndex: appliedIndex,
             isLearner: raftStatus.confState.learners.contains(identity.memberID),
-            matched: raftStatus.progress.mapValues(\.match))
+            matched: raftStatus.progress.mapValues(\.match),
+            recentlyActive: Set(raftStatus.progress.filter { $0.key == identity.memberID || $0.value.recentActive }.keys))
     }
 }

@@ -10,9 +10,11 @@ import Storage
 struct PeerService: Cairnpb_Peer.SimpleServiceProtocol {
     static let clusterMismatch = "cluster ID mismatch"
 
-    let identity: RaftHost.Identity
-    let host: RaftHost
-    let store: MVCCStore
+    let server: EtcdServer
+    let lessor: Lessor<ContinuousClock>
+    var identity: RaftHost.Identity { server.identity }
+    var host: RaftHost { server.host }
+    var store: MVCCStore { server.store }
     /// Where received snapshots are written (`member/snap`).
     let snapshotDirectory: String
     let logger: Logger
@@ -92,6 +94,25 @@ struct PeerService: Cairnpb_Peer.SimpleServiceProtocol {
         response.clusterID = identity.clusterID
         response.members = try store.members().map(Etcdserverpb_Member.init)
         return response
+    }
+
+    /// A follower's client keeps a lease alive: renew it here if this member still leads.
+    func leaseRenew(request: Etcdserverpb_LeaseKeepAliveRequest, context: ServerContext) async throws
+        -> Etcdserverpb_LeaseKeepAliveResponse
+    {
+        try await answeringAsEtcd {
+            guard await host.isLeader else { throw EtcdError.notLeader }
+            return try await LeaseService.renew(request, server: server, lessor: lessor)
+        }
+    }
+
+    func leaseTimeToLive(request: Etcdserverpb_LeaseTimeToLiveRequest, context: ServerContext) async throws
+        -> Etcdserverpb_LeaseTimeToLiveResponse
+    {
+        try await answeringAsEtcd {
+            guard await host.isLeader else { throw EtcdError.notLeader }
+            return try await LeaseService.timeToLive(request, server: server, lessor: lessor)
+        }
     }
 
     /// A received snapshot's backend, named by its raft index as etcd names its `.snap.db`.

@@ -14,6 +14,12 @@ struct ClusterService: Etcdserverpb_Cluster.SimpleServiceProtocol {
 
     private func header() async throws -> Etcdserverpb_ResponseHeader { try await server.header() }
 
+    private func checkHealthy(_ members: [MemberRecord]) async throws {
+        let status = await server.host.status
+        try Membership.checkHealthy(members, leader: status.leader, self: server.identity.memberID,
+            recentlyActive: status.recentlyActive)
+    }
+
     func memberList(request: Etcdserverpb_MemberListRequest, context: ServerContext) async throws
         -> Etcdserverpb_MemberListResponse
     {
@@ -30,7 +36,9 @@ struct ClusterService: Etcdserverpb_Cluster.SimpleServiceProtocol {
         -> Etcdserverpb_MemberAddResponse
     {
         try await answeringAsEtcd {
-            try Membership.checkAdd(try members(), peerURLs: request.peerUrls, isLearner: request.isLearner)
+            let before = try members()
+            try Membership.checkAdd(before, peerURLs: request.peerUrls, isLearner: request.isLearner)
+            try await checkHealthy(before)
             let added = MemberRecord(
                 id: ClusterIdentity.memberID(peerURLs: request.peerUrls, addedAt: Date()), name: "",
                 peerURLs: request.peerUrls, isLearner: request.isLearner)
@@ -49,6 +57,7 @@ struct ClusterService: Etcdserverpb_Cluster.SimpleServiceProtocol {
         try await answeringAsEtcd {
             let before = try members()
             try Membership.checkRemove(before, id: request.id)
+            try await checkHealthy(before.filter { $0.id != request.id })
             let removed = before.first { $0.id == request.id }!
             let after = try await server.host.proposeConfChange(.removeNode, member: removed)
             var response = Etcdserverpb_MemberRemoveResponse()
@@ -80,6 +89,7 @@ struct ClusterService: Etcdserverpb_Cluster.SimpleServiceProtocol {
             let before = try members()
             let status = await server.host.status
             try Membership.checkPromote(before, id: request.id, leader: status.leader, matched: status.matched)
+            try await checkHealthy(before)
             let learner = before.first { $0.id == request.id }!
             let after = try await server.host.proposeConfChange(.addNode, member: learner)
             var response = Etcdserverpb_MemberPromoteResponse()

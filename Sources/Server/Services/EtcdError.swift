@@ -13,6 +13,9 @@ enum EtcdError {
     static let emptyKey = RPCError(code: .invalidArgument, message: "etcdserver: key is not provided")
     static let leaseNotFound = RPCError(code: .notFound, message: "etcdserver: requested lease not found")
     static let memberNotFound = RPCError(code: .notFound, message: "etcdserver: member not found")
+    static let leaderTransferTimeout = RPCError(
+        code: .deadlineExceeded, message: "etcdserver: request timed out, leader transfer took too long")
+    static let badLeaderTransferee = RPCError(code: .failedPrecondition, message: "etcdserver: bad leader transferee")
     static let notCapable = RPCError(code: .failedPrecondition, message: "etcdserver: not capable")
 
     /// Maps a storage failure to what etcd answers in the same situation.

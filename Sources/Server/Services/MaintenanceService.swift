@@ -124,15 +124,19 @@ struct MaintenanceService: Etcdserverpb_Maintenance.SimpleServiceProtocol {
         try await response.write(last)
     }
 
+    /// Hands leadership to another voter; only the leader can (etcdctl sends it there).
     func moveLeader(request: Etcdserverpb_MoveLeaderRequest, context: ServerContext) async throws
         -> Etcdserverpb_MoveLeaderResponse
     {
-        guard request.targetID == server.identity.memberID else {
-            throw RPCError(code: .failedPrecondition, message: "etcdserver: bad leader transferee")
+        try await answeringAsEtcd {
+            guard await server.host.isLeader else { throw EtcdError.notLeader }
+            let voters = try server.store.members().filter { !$0.isLearner }.map(\.id)
+            guard voters.contains(request.targetID) else { throw EtcdError.badLeaderTransferee }
+            try await server.host.transferLeadership(to: request.targetID)
+            var response = Etcdserverpb_MoveLeaderResponse()
+            response.header = try await server.header()
+            return response
         }
-        var response = Etcdserverpb_MoveLeaderResponse()
-        response.header = (try? await server.header()) ?? Etcdserverpb_ResponseHeader()
-        return response
     }
 
     func downgrade(request: Etcdserverpb_DowngradeRequest, context: ServerContext) async throws
