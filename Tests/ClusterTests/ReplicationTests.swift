@@ -160,6 +160,11 @@ final class ReplicationTests: XCTestCase {
         XCTAssertTrue(["etcdserver: no leader", "etcdserver: request timed out", "etcdserver: leader changed"]
             .contains { refused.stderr.contains($0) }, "not etcd's error: \(refused.stderr)")
         XCTAssertEqual(try value(of: "before", at: survivor, serializable: true), "partition")
+        // Once it knows no leader, a watch that requires one (etcdctl's do) is refused.
+        try cluster.eventually("the survivor knows no leader") { try cluster.statuses()[survivor.name]?.leader == 0 }
+        let watch = try cluster.etcdctl(survivor).fail(["watch", "before"])
+        XCTAssertTrue(watch.stdout.contains("etcdserver: no leader") || watch.stderr.contains("etcdserver: no leader"),
+            "watch without a leader: \(watch)")
 
         for pid in stopped { XCTAssertEqual(kill(pid, SIGCONT), 0) }
         try cluster.eventually("the cluster takes writes again") {
@@ -169,6 +174,48 @@ final class ReplicationTests: XCTestCase {
         // outcome is unknown to the client, but every member must agree on it.
         let outcomes = try cluster.members.map { try self.value(of: "during", at: $0) }
         XCTAssertEqual(Set(outcomes.map { $0 ?? "absent" }).count, 1, "members disagree: \(outcomes)")
+    }
+}
+
+/// A member bootstrapped with another cluster token cannot take part: the cluster refuses its
+/// messages with a clear error on both sides and carries on.
+final class ClusterIdentityTests: XCTestCase {
+    private var cluster: LocalCluster!
+
+    override func tearDown() {
+        if let cluster, let run = testRun, run.failureCount + run.unexpectedExceptionCount > 0 {
+            print(cluster.logTails())
+        }
+        cluster?.stop()
+        cluster = nil
+        super.tearDown()
+    }
+
+    func testAMemberOfAnotherClusterIsRefused() throws {
+        cluster = try LocalCluster(size: 3)
+        try cluster.start()
+        let cluster = try XCTUnwrap(self.cluster)
+        // m4 lists itself with the others but under another token: another cluster id.
+        let stranger = try cluster.addJoiningMember(name: "m4")
+        stranger.initialClusterState = "new"
+        stranger.clusterToken = "another-token"
+        try stranger.start()
+
+        try cluster.eventually("the stranger reports the refusal") {
+            let log = String(decoding: FileManager.default.contents(atPath: stranger.logPath) ?? Data(), as: UTF8.self)
+            return log.contains("cluster ID mismatch")
+        }
+        try cluster.eventually("a member of the cluster logs whom it refused") {
+            cluster.members.prefix(3).contains { member in
+                let log = String(decoding: FileManager.default.contents(atPath: member.logPath) ?? Data(), as: UTF8.self)
+                return log.contains("cluster ID mismatch")
+            }
+        }
+        let original = Array(cluster.members.prefix(3))
+        let etcdctl = try cluster.etcdctl(original[0], original[1], original[2])
+        try etcdctl.succeed(["put", "still", "one-cluster"])
+        let list = try etcdctl.json(["member", "list"], as: EtcdctlJSON.MemberList.self)
+        XCTAssertEqual(Set(list.members.map(\.name)), ["m1", "m2", "m3"])
     }
 }
 

@@ -232,6 +232,20 @@ public enum EtcdctlJSON {
             public let raftIndex: UInt64
             public let raftTerm: UInt64
             public let errors: [String]?
+
+            enum CodingKeys: String, CodingKey { case header, version, dbSize, leader, raftIndex, raftTerm, errors }
+
+            /// Go leaves out zero numbers: a member that knows no leader has no `leader` field.
+            public init(from decoder: any Decoder) throws {
+                let container = try decoder.container(keyedBy: CodingKeys.self)
+                header = try container.decode(Header.self, forKey: .header)
+                version = try container.decodeIfPresent(String.self, forKey: .version) ?? ""
+                dbSize = try container.decodeIfPresent(Int64.self, forKey: .dbSize) ?? 0
+                leader = try container.decodeIfPresent(UInt64.self, forKey: .leader) ?? 0
+                raftIndex = try container.decodeIfPresent(UInt64.self, forKey: .raftIndex) ?? 0
+                raftTerm = try container.decodeIfPresent(UInt64.self, forKey: .raftTerm) ?? 0
+                errors = try container.decodeIfPresent([String].self, forKey: .errors)
+            }
         }
 
         enum CodingKeys: String, CodingKey { case endpoint = "Endpoint", status = "Status" }

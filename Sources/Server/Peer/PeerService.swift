@@ -23,7 +23,7 @@ struct PeerService: Cairnpb_Peer.SimpleServiceProtocol {
     /// their messages would corrupt this one.
     private func check(clusterID: UInt64, from member: UInt64) throws {
         guard clusterID == identity.clusterID else {
-            logger.error("refused raft messages from a member of another cluster", metadata: [
+            logger.error("refused raft messages from a member of another cluster (cluster ID mismatch)", metadata: [
                 "from": "\(String(member, radix: 16))", "local-cluster-id": "\(String(identity.clusterID, radix: 16))",
                 "remote-cluster-id": "\(String(clusterID, radix: 16))",
             ])
