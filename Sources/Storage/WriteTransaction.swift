@@ -192,6 +192,16 @@ public struct WriteTransaction: ~Copyable {
         try txn.put(databases.lease, lease.encodedID, lease.encodedValue)
     }
 
+    /// Records the leader's view of a lease's remaining TTL (0: the full TTL again); a lease
+    /// revoked meanwhile is skipped. Returns whether the lease exists.
+    @discardableResult
+    public func checkpointLease(id: Int64, remainingSeconds: Int64) throws(StorageError) -> Bool {
+        guard var lease = try reader.lease(id) else { return false }
+        lease.remainingSeconds = max(0, remainingSeconds)
+        try txn.put(databases.lease, lease.encodedID, lease.encodedValue)
+        return true
+    }
+
     /// Deletes the lease and every key attached to it (at one revision); returns those keys.
     @discardableResult
     public mutating func revokeLease(id: Int64) throws(StorageError) -> [[UInt8]] {

@@ -225,7 +225,34 @@ final class LessorTests: XCTestCase {
         }
     }
 
-    func testNewLeaderGivesEveryLeaseItsFullTTL() async throws {
+    func testANewLeaderStartsFromTheLastCheckpoint() async throws {
+        let lessor = await leader(makeLessor())
+        _ = try await lessor.grant(id: 20, ttlSeconds: 60)
+        _ = try await lessor.grant(id: 21, ttlSeconds: 60)
+        clock.advance(by: .seconds(15))
+        _ = try await lessor.renew(id: 21)
+        await lessor.checkpoint()
+        XCTAssertEqual(try store.lease(id: 20)?.remainingSeconds, 45, "the leader recorded what is left")
+        XCTAssertEqual(try store.lease(id: 21)?.remainingSeconds, 0, "a lease just renewed has its full TTL: nothing to record")
+
+        await lessor.handle(.leadership(isLeader: false))
+        clock.advance(by: .seconds(30))
+        await lessor.handle(.leadership(isLeader: true))
+        let resumed = try await lessor.timeToLive(id: 20, withKeys: false)
+        XCTAssertEqual(resumed?.remainingSeconds, 45, "not 60: the failover does not prolong the lease")
+        let renewed = try await lessor.timeToLive(id: 21, withKeys: false)
+        XCTAssertEqual(renewed?.remainingSeconds, 60)
+
+        // A renewal clears the checkpoint, so a later leader gives the full TTL again.
+        _ = try await lessor.renew(id: 20)
+        let deadline = ContinuousClock.now + .seconds(5)
+        while try store.lease(id: 20)?.remainingSeconds != 0, ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(5))
+        }
+        XCTAssertEqual(try store.lease(id: 20)?.remainingSeconds, 0)
+    }
+
+    func testNewLeaderGivesALeaseWithoutCheckpointItsFullTTL() async throws {
         let lessor = await leader(makeLessor())
         _ = try await lessor.grant(id: 10, ttlSeconds: 10)
         clock.advance(by: .seconds(9))

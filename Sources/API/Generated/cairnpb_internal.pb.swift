@@ -103,6 +103,14 @@ public nonisolated struct Cairnpb_InternalRequest: Sendable {
     set {request = .memberUpdate(newValue)}
   }
 
+  public var leaseCheckpoint: Etcdserverpb_LeaseCheckpointRequest {
+    get {
+      if case .leaseCheckpoint(let v)? = request {return v}
+      return Etcdserverpb_LeaseCheckpointRequest()
+    }
+    set {request = .leaseCheckpoint(newValue)}
+  }
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public nonisolated enum OneOf_Request: Equatable, Sendable {
@@ -115,6 +123,7 @@ public nonisolated struct Cairnpb_InternalRequest: Sendable {
     case alarm(Etcdserverpb_AlarmRequest)
     case memberAttributes(Cairnpb_MemberAttributes)
     case memberUpdate(Etcdserverpb_MemberUpdateRequest)
+    case leaseCheckpoint(Etcdserverpb_LeaseCheckpointRequest)
 
   }
 
@@ -170,7 +179,7 @@ fileprivate nonisolated let _protobuf_package = "cairnpb"
 
 nonisolated extension Cairnpb_InternalRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".InternalRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{1}put\0\u{3}delete_range\0\u{1}txn\0\u{1}compaction\0\u{3}lease_grant\0\u{3}lease_revoke\0\u{1}alarm\0\u{3}member_attributes\0\u{3}member_update\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{1}put\0\u{3}delete_range\0\u{1}txn\0\u{1}compaction\0\u{3}lease_grant\0\u{3}lease_revoke\0\u{1}alarm\0\u{3}member_attributes\0\u{3}member_update\0\u{3}lease_checkpoint\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -296,6 +305,19 @@ nonisolated extension Cairnpb_InternalRequest: SwiftProtobuf.Message, SwiftProto
           self.request = .memberUpdate(v)
         }
       }()
+      case 11: try {
+        var v: Etcdserverpb_LeaseCheckpointRequest?
+        var hadOneofValue = false
+        if let current = self.request {
+          hadOneofValue = true
+          if case .leaseCheckpoint(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.request = .leaseCheckpoint(v)
+        }
+      }()
       default: break
       }
     }
@@ -345,6 +367,10 @@ nonisolated extension Cairnpb_InternalRequest: SwiftProtobuf.Message, SwiftProto
     case .memberUpdate?: try {
       guard case .memberUpdate(let v)? = self.request else { preconditionFailure() }
       try visitor.visitSingularMessageField(value: v, fieldNumber: 10)
+    }()
+    case .leaseCheckpoint?: try {
+      guard case .leaseCheckpoint(let v)? = self.request else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 11)
     }()
     case nil: break
     }

@@ -32,6 +32,7 @@ public struct ServerConfiguration: Sendable, Equatable {
     public var autoCompactionRetention = "0"
     public var logLevel = "info"
     public var watchProgressNotifyInterval = Duration.seconds(600)
+    public var leaseCheckpointInterval = Duration.seconds(300)
 
     public init() {}
 

@@ -81,11 +81,10 @@ struct ServerSetting: Sendable {
             $0.autoCompactionRetention = $1.trimmingCharacters(in: .whitespacesAndNewlines)
         },
         ServerSetting("experimental-watch-progress-notify-interval", "period of progress notifications to watchers that ask (10m)") {
-            guard let interval = GoDuration.parse($1), interval > .zero else {
-                throw ConfigurationError(
-                    "experimental-watch-progress-notify-interval: \"\($1)\" is not a positive duration such as 10m or 500ms")
-            }
-            $0.watchProgressNotifyInterval = interval
+            $0.watchProgressNotifyInterval = try duration($1, "experimental-watch-progress-notify-interval")
+        },
+        ServerSetting("experimental-lease-checkpoint-interval", "period of recording remaining lease TTLs through raft (5m)") {
+            $0.leaseCheckpointInterval = try duration($1, "experimental-lease-checkpoint-interval")
         },
         ServerSetting("log-level", "debug, info, warn or error") {
             let level = $1.trimmingCharacters(in: .whitespacesAndNewlines)
@@ -124,6 +123,13 @@ struct ServerSetting: Sendable {
             }
         }
         return members
+    }
+
+    private static func duration(_ text: String, _ setting: String) throws -> Duration {
+        guard let duration = GoDuration.parse(text), duration > .zero else {
+            throw ConfigurationError("\(setting): \"\(text)\" is not a positive duration such as 10m or 500ms")
+        }
+        return duration
     }
 
     private static func integer(_ text: String, _ setting: String, in range: ClosedRange<Int64>) throws -> Int64 {

@@ -53,11 +53,25 @@ struct LeaseTable<Instant: InstantProtocol> where Instant.Duration == Duration {
         entries[id] = nil
     }
 
-    /// A new leader: every lease gets its full TTL again rather than expiring because of the
-    /// failover (etcd "extends" leases the same way).
-    mutating func promote(leases: [(id: Int64, ttlSeconds: Int64)], now: Instant) {
+    /// A new leader: every lease gets what the last leader checkpointed of it, or its full
+    /// TTL if none was (as etcd with lease checkpoints).
+    mutating func promote(leases: [(id: Int64, ttlSeconds: Int64, startingSeconds: Int64)], now: Instant) {
         entries = [:]
-        for lease in leases { track(id: lease.id, ttlSeconds: lease.ttlSeconds, now: now) }
+        for lease in leases {
+            entries[lease.id] = Entry(grantedTTLSeconds: lease.ttlSeconds,
+                deadline: now.advanced(by: .seconds(lease.startingSeconds)), revoking: false)
+        }
+    }
+
+    /// The leases whose remaining TTL has run below their granted TTL, with that remainder:
+    /// what a checkpoint should carry to the next leader.
+    func checkpoints(now: Instant) -> [(id: Int64, remainingSeconds: Int64)] {
+        entries.keys.sorted().compactMap { id in
+            guard let entry = entries[id], !entry.revoking, let remaining = remainingSeconds(id: id, now: now),
+                remaining > 0, remaining < entry.grantedTTLSeconds
+            else { return nil }
+            return (id, remaining)
+        }
     }
 
     /// No longer leader: deadlines are the next leader's to keep.

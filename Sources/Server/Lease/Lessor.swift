@@ -5,7 +5,9 @@ import Storage
 /// etcd's lessor. Grants and revokes go through the raft log (so they are durable and every
 /// member applies them); the store says which leases exist and with what granted TTL. Only the
 /// leader keeps deadlines, in memory, and only the leader expires leases — by proposing a
-/// revoke, never by deleting anything itself. A new leader gives every lease its full TTL.
+/// revoke, never by deleting anything itself. The leader checkpoints remaining TTLs through
+/// the log every ``Options/checkpointInterval``; a new leader starts each lease from its last
+/// checkpoint (or its full TTL), so a failover neither expires nor much prolongs leases.
 actor Lessor<C: Clock> where C.Duration == Duration {
     /// etcd's bound: `etcdserver: too large lease TTL` above it.
     static var maxTTLSeconds: Int64 { 9_000_000_000 }
@@ -29,6 +31,11 @@ actor Lessor<C: Clock> where C.Duration == Duration {
         var revokeRetryInterval: Duration = .seconds(3)
         /// Server-chosen ids that collide with an existing lease are drawn again this often.
         var idAttemptsMax = 8
+        /// How often the leader records remaining TTLs in the log (etcd's
+        /// `--experimental-lease-checkpoint-interval`, 5 minutes).
+        var checkpointInterval: Duration = .seconds(300)
+        /// Leases per checkpoint entry (etcd: 1000).
+        var checkpointsPerEntryMax = 1000
     }
 
     /// Proposes a request through raft and returns what applying it produced.
@@ -80,6 +87,11 @@ actor Lessor<C: Clock> where C.Duration == Duration {
                     await self.revokeExpired()
                 }
             }
+            group.addTask {
+                while (try? await self.clock.sleep(for: self.options.checkpointInterval)) != nil {
+                    await self.checkpoint()
+                }
+            }
             await group.next()
             group.cancelAll()
         }
@@ -95,8 +107,10 @@ actor Lessor<C: Clock> where C.Duration == Duration {
             }
             do {
                 let leases = try store.leases()
-                table.promote(leases: leases.map { ($0.id, $0.ttlSeconds) }, now: clock.now)
-                logger.info("leader: lease deadlines extended to full TTLs", metadata: ["leases": "\(leases.count)"])
+                table.promote(leases: leases.map { ($0.id, $0.ttlSeconds, $0.startingSeconds) }, now: clock.now)
+                logger.info("leader: lease deadlines restored from the last checkpoints", metadata: [
+                    "leases": "\(leases.count)", "checkpointed": "\(leases.filter { $0.remainingSeconds > 0 }.count)",
+                ])
             } catch {
                 // Leases granted before stay untracked until renewed; new grants are tracked.
                 logger.error("cannot load leases after becoming leader", metadata: ["error": "\(error)"])
@@ -150,7 +164,12 @@ actor Lessor<C: Clock> where C.Duration == Duration {
             table.remove(id: id)
             return 0
         }
-        return table.renew(id: id, ttlSeconds: lease.ttlSeconds, now: clock.now) ?? 0
+        guard let ttl = table.renew(id: id, ttlSeconds: lease.ttlSeconds, now: clock.now) else { return 0 }
+        if lease.remainingSeconds > 0 {
+            // The full TTL holds again: a later leader must not start from the old remainder.
+            Task { try? await self.proposeCheckpoints([(id, 0)]) }
+        }
+        return ttl
     }
 
     struct TimeToLive: Sendable {
@@ -206,6 +225,32 @@ actor Lessor<C: Clock> where C.Duration == Duration {
         return revoked
     }
 
+    /// One checkpoint round on the leader: records the remaining TTL of every lease that has
+    /// run below its granted TTL.
+    func checkpoint() async {
+        guard isPrimary else { return }
+        let due = table.checkpoints(now: clock.now)
+        guard !due.isEmpty else { return }
+        do {
+            for start in stride(from: 0, to: due.count, by: options.checkpointsPerEntryMax) {
+                try await proposeCheckpoints(Array(due[start..<min(start + options.checkpointsPerEntryMax, due.count)]))
+            }
+        } catch {
+            logger.warning("cannot checkpoint lease TTLs; will retry", metadata: ["error": "\(error)"])
+        }
+    }
+
+    private func proposeCheckpoints(_ leases: [(id: Int64, remainingSeconds: Int64)]) async throws {
+        var request = Etcdserverpb_LeaseCheckpointRequest()
+        request.checkpoints = leases.map { lease in
+            var checkpoint = Etcdserverpb_LeaseCheckpoint()
+            checkpoint.id = lease.id
+            checkpoint.remainingTtl = lease.remainingSeconds
+            return checkpoint
+        }
+        _ = try await proposeOne { $0.leaseCheckpoint = request }
+    }
+
     private func proposeRevoke(id: Int64) async throws {
         var revoke = Etcdserverpb_LeaseRevokeRequest()
         revoke.id = id
@@ -223,9 +268,10 @@ extension Lessor where C == ContinuousClock {
     /// The member's lessor, subscribed to its raft host before the host runs so it sees the
     /// first leadership event; proposals go through `server`.
     static func following(_ server: EtcdServer) async -> Lessor<ContinuousClock> {
-        let options = Options(minimumTTLSeconds: minimumTTLSeconds(
+        var options = Options(minimumTTLSeconds: minimumTTLSeconds(
             electionTimeoutMs: server.configuration.electionTimeoutMs,
             heartbeatIntervalMs: server.configuration.heartbeatIntervalMs))
+        options.checkpointInterval = server.configuration.leaseCheckpointInterval
         let lessor = Lessor(clock: ContinuousClock(), store: server.store, options: options,
             logger: server.logger) { request in
             try await server.propose { $0 = request }

@@ -9,6 +9,7 @@ enum AppliedResult: Sendable {
     case compaction(revision: Int64)
     case leaseGrant(id: Int64, ttlSeconds: Int64)
     case leaseRevoke(deletedKeys: Int)
+    case leaseCheckpoint
     /// The alarms the request raised or cleared.
     case alarm([AlarmRecord])
     /// The members after a membership change.
@@ -40,6 +41,11 @@ enum AppliedResult: Sendable {
             return .leaseRevoke(deletedKeys: try transaction.revokeLease(id: revoke.id).count)
         case .alarm(let alarm):
             return .alarm(try apply(alarm, in: transaction))
+        case .leaseCheckpoint(let checkpoints):
+            for checkpoint in checkpoints.checkpoints {
+                try transaction.checkpointLease(id: checkpoint.id, remainingSeconds: checkpoint.remainingTtl)
+            }
+            return .leaseCheckpoint
         case .memberAttributes(let attributes):
             try Membership.apply(attributes, in: transaction)
             return .members(try transaction.members())
