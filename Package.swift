@@ -37,10 +37,14 @@ let package = Package(
         .executableTarget(name: "StorageCrashChild", dependencies: ["Storage"]),
         .executableTarget(name: "StorageBench", dependencies: ["Storage"]),
         .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
+        .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
+        .systemLibrary(name: "CArchive", pkgConfig: "libarchive", providers: [.apt(["libarchive-dev"])]),
+        // Snapshot archives: tar (libarchive) in zstd (libzstd) with SHA-256 (libcrypto).
+        .target(name: "Backup", dependencies: ["CCrypto", "CZstd", "CArchive", "Storage"]),
         .target(
             name: "Server",
             dependencies: [
-                "Raft", "Storage", "API", "CCrypto",
+                "Raft", "Storage", "API", "CCrypto", "Backup",
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
@@ -51,7 +55,7 @@ let package = Package(
         .executableTarget(
             name: "cairn",
             dependencies: [
-                "Server",
+                "Server", "Backup",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

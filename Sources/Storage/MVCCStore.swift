@@ -73,7 +73,7 @@ public final class MVCCStore: @unchecked Sendable {
 
     // MARK: reads
 
-    private func read<T>(_ body: (MVCCReader) throws(StorageError) -> T) throws(StorageError) -> T {
+    func read<T>(_ body: (MVCCReader) throws(StorageError) -> T) throws(StorageError) -> T {
         try lock.withReadLock { () throws(StorageError) -> T in
             guard let environment else { throw closedError }
             let txn = try environment.beginRead()

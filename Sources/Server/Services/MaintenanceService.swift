@@ -1,3 +1,4 @@
+import Backup
 import API
 import Foundation
 import GRPCCore

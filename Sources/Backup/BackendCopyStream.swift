@@ -1,20 +1,19 @@
 import Foundation
-import GRPCCore
 import Storage
 
 /// A consistent copy of the backend read as a stream of chunks: a thread writes
 /// ``MVCCStore/copy(to:)`` into a pipe while the caller reads it, so there is no temporary
 /// file and memory stays at one chunk. Used for client snapshots and raft snapshots to peers.
-final class BackendCopyStream: @unchecked Sendable {
+public final class BackendCopyStream: @unchecked Sendable {
     private let readFD: Int32
     private let lock = NSLock()
     private var failure: (any Error)?
     private var closed = false
 
-    init(store: MVCCStore) throws {
+    public init(store: MVCCStore) throws {
         var fds: [Int32] = [0, 0]
         guard pipe(&fds) == 0 else {
-            throw RPCError(code: .internalError, message: "etcdserver: cannot create a pipe for the backend copy: errno \(errno)")
+            throw BackupError("copy", at: "start", "cannot create a pipe for the backend copy: errno \(errno)")
         }
         readFD = fds[0]
         let writeFD = fds[1]
@@ -32,7 +31,7 @@ final class BackendCopyStream: @unchecked Sendable {
 
     /// The next bytes of the copy, up to `count`; empty at the end. Throws when the copy
     /// failed, so a truncated stream is never mistaken for a whole one.
-    func next(upTo count: Int) async throws -> [UInt8] {
+    public func next(upTo count: Int) async throws -> [UInt8] {
         let chunk = try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<[UInt8], any Error>) in
             DispatchQueue.global().async { [self] in
                 var buffer = [UInt8](repeating: 0, count: count)
@@ -42,8 +41,8 @@ final class BackendCopyStream: @unchecked Sendable {
                     if got == 0 { break }
                     if got < 0 {
                         if errno == EINTR { continue }
-                        continuation.resume(throwing: RPCError(code: .internalError,
-                            message: "etcdserver: reading the backend copy failed: errno \(errno)"))
+                        continuation.resume(throwing: BackupError("copy", at: "byte \(filled)",
+                            "reading the backend copy failed: errno \(errno)"))
                         return
                     }
                     filled += got
@@ -52,7 +51,7 @@ final class BackendCopyStream: @unchecked Sendable {
             }
         }
         if chunk.isEmpty, let failure = lock.withLock({ failure }) {
-            throw RPCError(code: .internalError, message: "etcdserver: backend copy failed: \(failure)")
+            throw BackupError("copy", at: "end", "the backend copy failed: \(failure)")
         }
         return chunk
     }

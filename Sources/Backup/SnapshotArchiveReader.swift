@@ -1,0 +1,164 @@
+import Foundation
+import Storage
+
+/// Reads a snapshot archive in one streaming pass and runs the integrity checks of
+/// ARCHITECTURE.md: the outer SHA-256 against `FILE.sha256`, the zstd frames and their
+/// checksums, the tar structure and member list, each member's SHA-256; then, when the
+/// database is wanted, opens it read-only and decodes every record, and with `deep`
+/// recomputes the KV hash, key count and revision range. Every failure names its check and
+/// where it failed.
+public enum SnapshotArchiveReader {
+    public struct Report: Sendable {
+        public var manifest: SnapshotManifest
+        /// The archive's own SHA-256 (of the compressed file).
+        public var sha256: String
+        public var compressedBytes: Int
+        /// What each check found; a check that could not run says why.
+        public var checks: [(name: String, result: String)] = []
+    }
+
+    /// Reads the archive at `path`. With `databaseDirectory`, the database is reassembled
+    /// there (as `db`) for the record checks; otherwise only the streaming checks run.
+    public static func read(path: String, databaseDirectory: String? = nil, deep: Bool = false) throws -> Report {
+        guard let file = FileHandle(forReadingAtPath: path) else {
+            throw BackupError("open", at: path, "cannot read the file: \(String(cString: strerror(errno)))")
+        }
+        defer { try? file.close() }
+        let outer = SHA256Digest()
+        var compressedBytes = 0
+        let zstd = try ZstdReader { count in
+            let bytes = [UInt8](try file.read(upToCount: count) ?? Data())
+            outer.update(bytes)
+            compressedBytes += bytes.count
+            return bytes
+        }
+        let tar = try TarReader { buffer in try zstd.read(into: buffer) }
+
+        var seen: [SnapshotManifest.Member] = []
+        var manifestData: Data?
+        let databaseDigest = SHA256Digest()
+        let databasePath = databaseDirectory.map { $0 + "/db" }
+        var database: FileHandle?
+        if let databasePath {
+            FileManager.default.createFile(atPath: databasePath, contents: nil, attributes: [.posixPermissions: 0o600])
+            database = FileHandle(forWritingAtPath: databasePath)
+            if database == nil { throw BackupError("database", at: databasePath, "cannot create the file") }
+        }
+        defer { try? database?.close() }
+
+        while let member = try tar.next() {
+            if manifestData != nil {
+                throw BackupError("tar structure", at: member.name, "a member follows \(SnapshotManifest.fileName), which must be last")
+            }
+            if member.name == SnapshotManifest.fileName {
+                var data = Data()
+                try tar.readMember({ data.append(contentsOf: $0) }, name: member.name)
+                manifestData = data
+                continue
+            }
+            let expected = SnapshotArchiveWriter.partName(seen.count)
+            guard member.name == expected else {
+                throw BackupError("tar structure", at: member.name, "expected member \(expected) here")
+            }
+            let digest = SHA256Digest()
+            var bytes: Int64 = 0
+            try tar.readMember({ chunk in
+                digest.update(chunk)
+                databaseDigest.update(chunk)
+                bytes += Int64(chunk.count)
+                try database?.write(contentsOf: Data(chunk))
+            }, name: member.name)
+            seen.append(SnapshotManifest.Member(name: member.name, bytes: bytes, sha256: digest.finish().hexString))
+        }
+        // The zstd stream must end where the tar does, on a frame boundary.
+        let trailing = UnsafeMutableRawBufferPointer.allocate(byteCount: 4096, alignment: 8)
+        defer { trailing.deallocate() }
+        while try zstd.read(into: trailing) > 0 {}
+
+        guard let manifestData else {
+            throw BackupError("tar structure", at: path, "no \(SnapshotManifest.fileName) (the archive is incomplete)")
+        }
+        let manifest: SnapshotManifest
+        do {
+            manifest = try JSONDecoder().decode(SnapshotManifest.self, from: manifestData)
+        } catch {
+            throw BackupError("manifest", at: SnapshotManifest.fileName, "does not decode: \(error)")
+        }
+        guard manifest.formatVersion == SnapshotManifest.currentFormatVersion else {
+            throw BackupError("manifest", at: SnapshotManifest.fileName,
+                "format version \(manifest.formatVersion); this cairn reads version \(SnapshotManifest.currentFormatVersion)")
+        }
+        var report = Report(manifest: manifest, sha256: outer.finish().hexString, compressedBytes: compressedBytes)
+        report.checks.append(("zstd stream", "ok: \(compressedBytes) bytes, frame checksums valid"))
+
+        let sidecar = path + ".sha256"
+        if let text = try? String(contentsOfFile: sidecar, encoding: .utf8) {
+            let recorded = text.split(separator: " ").first.map(String.init) ?? ""
+            guard recorded == report.sha256 else {
+                throw BackupError("outer sha256", at: sidecar, "the file's SHA-256 is \(report.sha256), the sidecar says \(recorded)")
+            }
+            report.checks.insert(("outer sha256", "ok: matches \((sidecar as NSString).lastPathComponent)"), at: 0)
+        } else {
+            report.checks.insert(("outer sha256", "skipped: no \((sidecar as NSString).lastPathComponent) beside the file"), at: 0)
+        }
+
+        guard seen.map(\.name) == manifest.members.map(\.name) else {
+            throw BackupError("tar structure", at: path,
+                "members \(seen.map(\.name)) differ from the manifest's \(manifest.members.map(\.name))")
+        }
+        report.checks.append(("tar structure", "ok: \(seen.count) database parts and the manifest"))
+        for (found, listed) in zip(seen, manifest.members) where found != listed {
+            throw BackupError("member sha256", at: found.name,
+                "\(found.bytes) bytes with SHA-256 \(found.sha256); the manifest says \(listed.bytes) bytes, \(listed.sha256)")
+        }
+        let databaseSHA256 = databaseDigest.finish().hexString
+        guard databaseSHA256 == manifest.databaseSHA256 else {
+            throw BackupError("member sha256", at: "db", "the database's SHA-256 is \(databaseSHA256), the manifest says \(manifest.databaseSHA256)")
+        }
+        report.checks.append(("member sha256", "ok: every member matches the manifest"))
+
+        if let databasePath {
+            try database?.synchronize()
+            try database?.close()
+            database = nil
+            try checkDatabase(at: databasePath, manifest: manifest, deep: deep, report: &report)
+        }
+        return report
+    }
+
+    private static func checkDatabase(at path: String, manifest: SnapshotManifest, deep: Bool, report: inout Report) throws {
+        guard manifest.source == "cairn" else {
+            report.checks.append(("database records", "skipped: an \(manifest.source) database (bbolt) is checked by its SHA-256 only"))
+            return
+        }
+        let store: MVCCStore
+        let counts: RecordCounts
+        do {
+            store = try MVCCStore(path: path, options: MVCCOptions(readOnly: true))
+            counts = try store.checkEveryRecord()
+        } catch {
+            throw BackupError("database records", at: "db", "\(error)")
+        }
+        defer { store.close() }
+        report.checks.append(("database records", "ok: \(counts.revisions) revisions, \(counts.indexEntries) index entries, \(counts.leases) leases, \(counts.members) members decode"))
+        guard deep else { return }
+        do {
+            let status = try store.status()
+            guard status.revision == manifest.revision, status.compactRevision == manifest.compactRevision else {
+                throw BackupError("deep", at: "db", "revision \(status.revision) compacted at \(status.compactRevision); the manifest says \(manifest.revision) compacted at \(manifest.compactRevision)")
+            }
+            let hash = try store.hashKV(revision: manifest.revision)
+            guard hash.hash == manifest.kvHash, hash.keyCount == manifest.keyCount else {
+                throw BackupError("deep", at: "db", "KV hash \(hash.hash) over \(hash.keyCount) keys; the manifest says \(manifest.kvHash) over \(manifest.keyCount)")
+            }
+            guard counts.revisions == 0 || counts.highestRevision <= manifest.revision else {
+                throw BackupError("deep", at: "db", "records up to revision \(counts.highestRevision), past the manifest's \(manifest.revision)")
+            }
+            report.checks.append(("deep", "ok: revision \(status.revision), KV hash \(hash.hash), \(hash.keyCount) keys, revisions \(counts.lowestRevision)…\(counts.highestRevision)"))
+        } catch let error as BackupError {
+            throw error
+        } catch {
+            throw BackupError("deep", at: "db", "\(error)")
+        }
+    }
+}

@@ -1,0 +1,128 @@
+import Foundation
+
+/// Writes a snapshot archive: the database streamed in as it arrives, split into parts of
+/// ``partBytes`` (a tar header needs each member's size first, and a streamed copy's size is
+/// known only at its end), then `manifest.json`; all through zstd into `FILE.part`, which is
+/// fsynced and renamed to `FILE` only when complete, with `FILE.sha256` beside it. Memory stays
+/// at one part. A failed or abandoned save leaves no `FILE`.
+public final class SnapshotArchiveWriter {
+    public static let partBytes = 16 << 20
+    public static func partName(_ index: Int) -> String { String(format: "db/%08d", index) }
+
+    public let path: String
+    private var partialPath: String { path + ".part" }
+    private let file: FileHandle
+    private let outerDigest = SHA256Digest()
+    private var compressedBytes = 0
+    private var compressor: ZstdCompressor!
+    private var tar: TarWriter!
+    private var part: [UInt8] = []
+    private var partIndex = 0
+    private var members: [SnapshotManifest.Member] = []
+    private let databaseDigest = SHA256Digest()
+    private var databaseBytes: Int64 = 0
+    private var finished = false
+
+    /// Refuses an existing `path` unless `force`. `level` is zstd's (1…19); `workers` > 0
+    /// compresses on that many threads.
+    public init(path: String, force: Bool, level: Int32 = 3, workers: Int32 = 0) throws {
+        self.path = path
+        if FileManager.default.fileExists(atPath: path), !force {
+            throw BackupError("save", at: path, "the file exists; pass --force to replace it")
+        }
+        let partial = path + ".part"
+        guard FileManager.default.createFile(atPath: partial, contents: nil, attributes: [.posixPermissions: 0o600]),
+            let file = FileHandle(forWritingAtPath: partial)
+        else { throw BackupError("save", at: partial, "cannot create the file: \(String(cString: strerror(errno)))") }
+        self.file = file
+        compressor = try ZstdCompressor(level: level, workers: workers) { [unowned self] bytes in
+            outerDigest.update(bytes)
+            compressedBytes += bytes.count
+            try file.write(contentsOf: bytes)
+        }
+        tar = try TarWriter { [unowned self] bytes in try compressor.compress(bytes) }
+        part.reserveCapacity(Self.partBytes)
+    }
+
+    deinit {
+        if !finished { abandon() }
+    }
+
+    /// The next bytes of the database.
+    public func appendDatabase(_ bytes: UnsafeRawBufferPointer) throws {
+        var rest = bytes[...]
+        while !rest.isEmpty {
+            let take = min(rest.count, Self.partBytes - part.count)
+            part.append(contentsOf: rest.prefix(take))
+            rest = rest.dropFirst(take)
+            if part.count == Self.partBytes { try flushPart() }
+        }
+    }
+
+    private func flushPart() throws {
+        guard !part.isEmpty else { return }
+        let name = Self.partName(partIndex)
+        let digest = SHA256Digest()
+        try part.withUnsafeBytes { bytes in
+            digest.update(bytes)
+            databaseDigest.update(bytes)
+            try tar.add(name: name, bytes: bytes)
+        }
+        members.append(SnapshotManifest.Member(name: name, bytes: Int64(part.count), sha256: digest.finish().hexString))
+        databaseBytes += Int64(part.count)
+        partIndex += 1
+        part.removeAll(keepingCapacity: true)
+    }
+
+    /// Completes the archive with `manifest` (its member list and database facts filled in
+    /// here) and makes it durable; returns the manifest as written.
+    public func finish(manifest: SnapshotManifest) throws -> (manifest: SnapshotManifest, sha256: String, bytes: Int) {
+        try flushPart()
+        guard databaseBytes > 0 else { throw BackupError("save", at: path, "the database stream was empty") }
+        var manifest = manifest
+        manifest.members = members
+        manifest.databaseBytes = databaseBytes
+        manifest.databaseSHA256 = databaseDigest.finish().hexString
+        let json = try manifest.encoded()
+        try json.withUnsafeBytes { try tar.add(name: SnapshotManifest.fileName, bytes: $0) }
+        try tar.finish()
+        try compressor.finish()
+        try file.synchronize()
+        try file.close()
+        let sha256 = outerDigest.finish().hexString
+        guard rename(partialPath, path) == 0 else {
+            throw BackupError("save", at: path, "cannot rename \(partialPath): \(String(cString: strerror(errno)))")
+        }
+        try Self.writeDurably(path + ".sha256", "\(sha256)  \((path as NSString).lastPathComponent)\n")
+        try Self.syncDirectory(of: path)
+        finished = true
+        return (manifest, sha256, compressedBytes)
+    }
+
+    /// Removes `FILE.part`.
+    public func abandon() {
+        finished = true
+        try? file.close()
+        unlink(partialPath)
+    }
+
+    static func writeDurably(_ path: String, _ text: String) throws {
+        let temporary = path + ".part"
+        guard FileManager.default.createFile(atPath: temporary, contents: Data(text.utf8)),
+            let handle = FileHandle(forWritingAtPath: temporary)
+        else { throw BackupError("save", at: temporary, "cannot write: \(String(cString: strerror(errno)))") }
+        try handle.synchronize()
+        try handle.close()
+        guard rename(temporary, path) == 0 else {
+            throw BackupError("save", at: path, "cannot rename \(temporary): \(String(cString: strerror(errno)))")
+        }
+    }
+
+    static func syncDirectory(of path: String) throws {
+        let directory = (path as NSString).deletingLastPathComponent
+        let fd = open(directory.isEmpty ? "." : directory, O_RDONLY)
+        guard fd >= 0 else { return }
+        defer { close(fd) }
+        fsync(fd)
+    }
+}
