@@ -10,7 +10,9 @@ public final class BackendCopyStream: @unchecked Sendable {
     private var failure: (any Error)?
     private var closed = false
 
-    public init(store: MVCCStore) throws {
+    /// With `waitForStart`, returns only once the copy has begun (its read transaction is
+    /// open and its first bytes are in the pipe).
+    public init(store: MVCCStore, waitForStart: Bool = false) throws {
         var fds: [Int32] = [0, 0]
         guard pipe(&fds) == 0 else {
             throw BackupError("copy", at: "start", "cannot create a pipe for the backend copy: errno \(errno)")
@@ -23,6 +25,10 @@ public final class BackendCopyStream: @unchecked Sendable {
         }
         copier.name = "cairn-backend-copy"
         copier.start()
+        if waitForStart {
+            var ready = pollfd(fd: readFD, events: Int16(POLLIN), revents: 0)
+            while poll(&ready, 1, -1) < 0 && errno == EINTR {}
+        }
     }
 
     deinit {

@@ -20,6 +20,18 @@ public enum SnapshotArchiveReader {
     /// Reads the archive at `path`. With `databaseDirectory`, the database is reassembled
     /// there (as `db`) for the record checks; otherwise only the streaming checks run.
     public static func read(path: String, databaseDirectory: String? = nil, deep: Bool = false) throws -> Report {
+        // Check 1 first: a file that is not what was written is reported as such, before
+        // whatever its damage does to the decoding.
+        let sidecar = path + ".sha256"
+        var outerCheck = ("outer sha256", "skipped: no \((sidecar as NSString).lastPathComponent) beside the file")
+        if let text = try? String(contentsOfFile: sidecar, encoding: .utf8) {
+            let recorded = text.split(separator: " ").first.map(String.init) ?? ""
+            let actual = try sha256(of: path)
+            guard recorded == actual else {
+                throw BackupError("outer sha256", at: sidecar, "the file's SHA-256 is \(actual), the sidecar says \(recorded)")
+            }
+            outerCheck = ("outer sha256", "ok: matches \((sidecar as NSString).lastPathComponent)")
+        }
         guard let file = FileHandle(forReadingAtPath: path) else {
             throw BackupError("open", at: path, "cannot read the file: \(String(cString: strerror(errno)))")
         }
@@ -89,18 +101,8 @@ public enum SnapshotArchiveReader {
                 "format version \(manifest.formatVersion); this cairn reads version \(SnapshotManifest.currentFormatVersion)")
         }
         var report = Report(manifest: manifest, sha256: outer.finish().hexString, compressedBytes: compressedBytes)
+        report.checks.append(outerCheck)
         report.checks.append(("zstd stream", "ok: \(compressedBytes) bytes, frame checksums valid"))
-
-        let sidecar = path + ".sha256"
-        if let text = try? String(contentsOfFile: sidecar, encoding: .utf8) {
-            let recorded = text.split(separator: " ").first.map(String.init) ?? ""
-            guard recorded == report.sha256 else {
-                throw BackupError("outer sha256", at: sidecar, "the file's SHA-256 is \(report.sha256), the sidecar says \(recorded)")
-            }
-            report.checks.insert(("outer sha256", "ok: matches \((sidecar as NSString).lastPathComponent)"), at: 0)
-        } else {
-            report.checks.insert(("outer sha256", "skipped: no \((sidecar as NSString).lastPathComponent) beside the file"), at: 0)
-        }
 
         guard seen.map(\.name) == manifest.members.map(\.name) else {
             throw BackupError("tar structure", at: path,
@@ -124,6 +126,19 @@ public enum SnapshotArchiveReader {
             try checkDatabase(at: databasePath, manifest: manifest, deep: deep, report: &report)
         }
         return report
+    }
+
+    /// The SHA-256 of the file at `path`, as `sha256sum` prints it.
+    public static func sha256(of path: String) throws -> String {
+        guard let file = FileHandle(forReadingAtPath: path) else {
+            throw BackupError("outer sha256", at: path, "cannot read the file: \(String(cString: strerror(errno)))")
+        }
+        defer { try? file.close() }
+        let digest = SHA256Digest()
+        while let chunk = try file.read(upToCount: 1 << 20), !chunk.isEmpty {
+            chunk.withUnsafeBytes { digest.update($0) }
+        }
+        return digest.finish().hexString
     }
 
     private static func checkDatabase(at path: String, manifest: SnapshotManifest, deep: Bool, report: inout Report) throws {

@@ -5,7 +5,8 @@ import Foundation
 /// known only at its end), then `manifest.json`; all through zstd into `FILE.part`, which is
 /// fsynced and renamed to `FILE` only when complete, with `FILE.sha256` beside it. Memory stays
 /// at one part. A failed or abandoned save leaves no `FILE`.
-public final class SnapshotArchiveWriter {
+/// Used by one task at a time (it may move between threads, hence `@unchecked Sendable`).
+public final class SnapshotArchiveWriter: @unchecked Sendable {
     public static let partBytes = 16 << 20
     public static func partName(_ index: Int) -> String { String(format: "db/%08d", index) }
 
@@ -22,6 +23,9 @@ public final class SnapshotArchiveWriter {
     private let databaseDigest = SHA256Digest()
     private var databaseBytes: Int64 = 0
     private var finished = false
+    /// Set once the archive is abandoned: libarchive's last flush (when the tar writer is
+    /// freed) must not reach the compressor any more.
+    private var discarding = false
 
     /// Refuses an existing `path` unless `force`. `level` is zstd's (1…19); `workers` > 0
     /// compresses on that many threads.
@@ -40,7 +44,10 @@ public final class SnapshotArchiveWriter {
             compressedBytes += bytes.count
             try file.write(contentsOf: bytes)
         }
-        tar = try TarWriter { [unowned self] bytes in try compressor.compress(bytes) }
+        tar = try TarWriter { [unowned self] bytes in
+            guard !discarding else { return }
+            try compressor.compress(bytes)
+        }
         part.reserveCapacity(Self.partBytes)
     }
 
@@ -102,6 +109,8 @@ public final class SnapshotArchiveWriter {
     /// Removes `FILE.part`.
     public func abandon() {
         finished = true
+        discarding = true
+        tar = nil
         try? file.close()
         unlink(partialPath)
     }

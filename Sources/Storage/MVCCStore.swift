@@ -4,6 +4,7 @@ import Glibc
 import Darwin
 #endif
 import CLMDB
+import Dispatch
 
 /// etcd's multi-version key-value store on LMDB: revisions, key versions, tombstones,
 /// compaction, leases, members and the meta values (consistent index, term, cluster id).
@@ -34,6 +35,7 @@ public final class MVCCStore: @unchecked Sendable {
         case awaitCompaction(@Sendable (Result<Void, StorageError>) -> Void)
         case defragment(@Sendable (Result<Void, StorageError>) -> Void)
         case replace(path: String, @Sendable (Result<Void, StorageError>) -> Void)
+        case hold(held: @Sendable () -> Void, release: DispatchSemaphoreBox)
     }
 
     private struct TransactionJob: Sendable {
@@ -249,6 +251,7 @@ public final class MVCCStore: @unchecked Sendable {
         switch job {
         case .transaction(let transaction): transaction.fail(error)
         case .awaitCompaction(let done), .defragment(let done), .replace(_, let done): done(.failure(error))
+        case .hold(let held, _): held()
         case .compactionStep: break
         }
     }
@@ -270,6 +273,18 @@ public final class MVCCStore: @unchecked Sendable {
     /// land in the old database and are lost with it, as the snapshot supersedes them.
     public func replace(withFileAt file: String) async throws(StorageError) {
         try await awaitJob { .replace(path: file, $0) }
+    }
+
+    /// Holds every write (and compaction) while `start` runs with the store's status, so that
+    /// a reader `start` begins — a copy's read transaction — sees exactly that state. `start`
+    /// must return as soon as its reader has begun: writers wait meanwhile.
+    public func withWritesHeld<T>(_ start: (StoreStatus) throws -> T) async throws -> T {
+        let release = DispatchSemaphoreBox()
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            submit(.hold(held: { continuation.resume() }, release: release))
+        }
+        defer { release.signal() }
+        return try start(try status())
     }
 
     private func awaitJob(_ job: (@escaping @Sendable (Result<Void, StorageError>) -> Void) -> WriteJob) async throws(StorageError) {
@@ -316,6 +331,9 @@ public final class MVCCStore: @unchecked Sendable {
             case .awaitCompaction(let done): awaitCompaction(done)
             case .defragment(let done): done(defragmentNow())
             case .replace(let file, let done): done(replaceNow(with: file))
+            case .hold(let held, let release):
+                held()
+                release.wait()
             }
         }
         if !group.isEmpty { commit(group) }
@@ -504,4 +522,11 @@ public final class MVCCStore: @unchecked Sendable {
             try FileIO.syncDirectory(containing: path)
         }
     }
+}
+
+/// A semaphore the writer thread waits on while a caller holds writes.
+final class DispatchSemaphoreBox: @unchecked Sendable {
+    private let semaphore = DispatchSemaphore(value: 0)
+    func wait() { semaphore.wait() }
+    func signal() { semaphore.signal() }
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Backup
 import Foundation
+import Server
 
 /// `cairn snapshot …`: save, inspect and verify snapshot archives.
 struct SnapshotCommand: AsyncParsableCommand {
@@ -16,7 +17,7 @@ struct SnapshotCommand: AsyncParsableCommand {
 
     static func printJSON(_ value: some Encodable) throws {
         let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         print(String(decoding: try encoder.encode(value), as: UTF8.self))
     }
 
@@ -52,17 +53,18 @@ struct SnapshotCommand: AsyncParsableCommand {
 
     struct Save: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Write a snapshot archive of a stopped member's data-dir.",
+            abstract: "Write a snapshot archive of a running server (--endpoints) or of a stopped member's data-dir (--data-dir).",
             discussion: """
                 Writes FILE.part, fsyncs it and renames it to FILE, then writes FILE.sha256 \
-                (sha256sum format). A failed save leaves no FILE. Saving from a running \
-                server's endpoint is not in this version yet: stop the member, or use \
-                `etcdctl snapshot save`.
+                (sha256sum format). A failed or interrupted save leaves no FILE. The endpoint \
+                may be a cairn server or an etcd 3.4+ server (its bbolt file is stored, with a \
+                manifest that says so).
                 """
         )
 
         @Argument(help: "The archive to write.") var file: String
-        @Option(help: "The data-dir of a stopped member (its member/snap/db is read).") var dataDir: String
+        @Option(help: "The client URL of one server, e.g. http://127.0.0.1:2379.") var endpoints: String?
+        @Option(help: "The data-dir of a stopped member (its member/snap/db is read).") var dataDir: String?
         @Flag(help: "Replace FILE if it exists.") var force = false
         @Option(help: "zstd compression level, 1 (fast) to 19 (small).") var level: Int32 = 3
         @Option(name: [.customShort("w"), .long], help: "Output format: table or json (the manifest).")
@@ -70,14 +72,27 @@ struct SnapshotCommand: AsyncParsableCommand {
 
         func validate() throws {
             guard (1...19).contains(level) else { throw ValidationError("--level must be between 1 and 19, not \(level)") }
+            guard (endpoints == nil) != (dataDir == nil) else {
+                throw ValidationError("give exactly one of --endpoints (a running server) and --data-dir (a stopped member)")
+            }
+            if let endpoints, endpoints.contains(",") {
+                throw ValidationError("--endpoints: a snapshot comes from one server; give one URL, not \(endpoints)")
+            }
         }
 
         func run() async throws {
             let started = ContinuousClock.now
             let saved: (manifest: SnapshotManifest, sha256: String, bytes: Int)
             do {
-                saved = try await OfflineSnapshot.save(dataDirectory: dataDir, to: file, force: force, level: level,
-                    toolVersion: Cairn.version)
+                if let endpoints {
+                    let meter = ProgressMeter(enabled: isatty(STDERR_FILENO) == 1)
+                    saved = try await OnlineSnapshot.save(endpoint: endpoints, to: file, force: force, level: level,
+                        toolVersion: Cairn.version) { meter.report(bytes: $0.bytes, total: $0.estimatedTotal) }
+                    meter.finish()
+                } else {
+                    saved = try await OfflineSnapshot.save(dataDirectory: dataDir ?? "", to: file, force: force, level: level,
+                        toolVersion: Cairn.version)
+                }
             } catch {
                 FileHandle.standardError.write(Data("Error: \(error)\n".utf8))
                 throw ExitCode.failure
@@ -133,5 +148,36 @@ struct SnapshotCommand: AsyncParsableCommand {
                 throw ExitCode.failure
             }
         }
+    }
+}
+
+/// Bytes, rate and time left on stderr, rewritten in place at most ten times a second; silent
+/// when stderr is not a terminal (cron, systemd).
+final class ProgressMeter: @unchecked Sendable {
+    private let enabled: Bool
+    private let started = ContinuousClock.now
+    private var lastPrinted = ContinuousClock.now - .seconds(1)
+    private let lock = NSLock()
+
+    init(enabled: Bool) { self.enabled = enabled }
+
+    func report(bytes: Int, total: Int) {
+        guard enabled else { return }
+        lock.withLock {
+            let now = ContinuousClock.now
+            guard now - lastPrinted >= .milliseconds(100) else { return }
+            lastPrinted = now
+            let seconds = max(0.001, Double((now - started).components.attoseconds) / 1e18 + Double((now - started).components.seconds))
+            let rate = Double(bytes) / seconds
+            let left = rate > 0 ? Double(max(0, total - bytes)) / rate : 0
+            let line = String(format: "\r%.1f MiB of ~%.1f MiB, %.1f MiB/s, %.0f s left ", Double(bytes) / 1048576,
+                Double(total) / 1048576, rate / 1048576, left)
+            FileHandle.standardError.write(Data(line.utf8))
+        }
+    }
+
+    func finish() {
+        guard enabled else { return }
+        FileHandle.standardError.write(Data("\n".utf8))
     }
 }

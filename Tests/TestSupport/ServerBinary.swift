@@ -59,4 +59,6 @@ public struct ServerBinary: Sendable, CustomStringConvertible {
 public struct ServerBinaryError: Error, CustomStringConvertible {
     public let message: String
     public var description: String { message }
+
+    public init(message: String) { self.message = message }
 }

@@ -94,13 +94,32 @@ struct MaintenanceService: Etcdserverpb_Maintenance.SimpleServiceProtocol {
 
     /// Streams a consistent copy of the backend, then a last message whose blob is the SHA-256
     /// of every byte before it, as etcd does (`etcdctl snapshot save` relies on it). The copy
-    /// flows through a pipe: no temporary file, and memory stays at one chunk.
+    /// flows through a pipe: no temporary file, and memory stays at one chunk. The trailers
+    /// carry ``SnapshotFacts`` about exactly the streamed copy, for `cairn snapshot save`.
+    func snapshot(request: ServerRequest<Etcdserverpb_SnapshotRequest>, context: ServerContext) async throws
+        -> StreamingServerResponse<Etcdserverpb_SnapshotResponse>
+    {
+        StreamingServerResponse { writer in try await streamSnapshot(to: writer).metadata }
+    }
+
     func snapshot(request: Etcdserverpb_SnapshotRequest, response: RPCWriter<Etcdserverpb_SnapshotResponse>,
         context: ServerContext) async throws
     {
-        let (header, estimatedBytes, copy) = try await answeringAsEtcd {
-            (try await server.header(), try server.store.status().sizeInUseBytes, try BackendCopyStream(store: server.store))
+        _ = try await streamSnapshot(to: response)
+    }
+
+    private func streamSnapshot(to response: RPCWriter<Etcdserverpb_SnapshotResponse>) async throws -> SnapshotFacts {
+        let store = server.store
+        let (header, status, copy) = try await answeringAsEtcd {
+            let header = try await server.header()
+            let (status, copy) = try await store.withWritesHeld { status in
+                (status, try BackendCopyStream(store: store, waitForStart: true))
+            }
+            return (header, status, copy)
         }
+        // The history at the copy's revision stays readable while the copy streams (unless a
+        // compaction passes it, which fails the snapshot rather than mislabel it).
+        let hashing = Task { try store.hashKV(revision: status.revision) }
         let digest = SHA256Digest()
         var sent = 0
         while true {
@@ -112,17 +131,22 @@ struct MaintenanceService: Etcdserverpb_Maintenance.SimpleServiceProtocol {
             message.header = header
             // The compacted copy's final size is known only at its end: report the in-use size
             // of the database as the estimate, never below one byte until the end.
-            message.remainingBytes = UInt64(max(estimatedBytes - sent, 1))
+            message.remainingBytes = UInt64(max(status.sizeInUseBytes - sent, 1))
             message.blob = Data(chunk)
             message.version = EtcdServer.reportedVersion
             try await response.write(message)
         }
+        let hash = try await answeringAsEtcd { try await hashing.value }
         var last = Etcdserverpb_SnapshotResponse()
         last.header = header
         last.remainingBytes = 0
         last.blob = Data(digest.finish())
         last.version = EtcdServer.reportedVersion
         try await response.write(last)
+        return SnapshotFacts(
+            revision: status.revision, compactRevision: status.compactRevision, raftIndex: status.consistentIndex,
+            raftTerm: status.term, clusterID: server.identity.clusterID, memberID: server.identity.memberID,
+            memberName: server.configuration.name, keyCount: hash.keyCount, kvHash: hash.hash)
     }
 
     /// Hands leadership to another voter; only the leader can (etcdctl sends it there).

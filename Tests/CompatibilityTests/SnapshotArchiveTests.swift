@@ -1,0 +1,96 @@
+import Foundation
+import TestSupport
+import XCTest
+
+/// `cairn snapshot save --endpoints` against the running server (cairn, or etcd with
+/// `CAIRN_COMPAT_SERVER=etcd`), then `status` and `verify`, as an operator runs them.
+final class SnapshotArchiveTests: CompatibilityTestCase {
+    private struct Run {
+        var status: Int32
+        var stdout: String
+        var stderr: String
+    }
+
+    /// Runs `cairn <arguments>` to completion (bounded), capturing its output in files.
+    private func cairn(_ arguments: [String]) throws -> Run {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: BuildProducts.executable("cairn"))
+        process.arguments = arguments
+        let stem = directory.file("cairn-\(UUID().uuidString)")
+        FileManager.default.createFile(atPath: stem + ".out", contents: nil)
+        FileManager.default.createFile(atPath: stem + ".err", contents: nil)
+        process.standardOutput = FileHandle(forWritingAtPath: stem + ".out")
+        process.standardError = FileHandle(forWritingAtPath: stem + ".err")
+        let exited = try ProcessExit.run(process)
+        guard exited.wait(upTo: .seconds(60)) else {
+            process.terminate()
+            throw ServerBinaryError(message: "cairn \(arguments) did not finish in 60 s")
+        }
+        let read = { (path: String) in String(decoding: FileManager.default.contents(atPath: path) ?? Data(), as: UTF8.self) }
+        return Run(status: process.terminationStatus, stdout: read(stem + ".out"), stderr: read(stem + ".err"))
+    }
+
+    private struct Manifest: Decodable {
+        let source: String
+        let revision: Int64
+        let kvHash: UInt32
+        let keyCount: Int64
+        let databaseBytes: Int64
+    }
+
+    func testSaveStatusAndVerifyAgainstTheRunningServer() throws {
+        for index in 1...200 { try put("snap/\(index % 50)", "value-\(index)") }
+        let lease = try etcdctl.json(["lease", "grant", "600"], as: EtcdctlJSON.Lease.self)
+        try put("leased", "x", "--lease=\(lease.hexID)")
+        try etcdctl.succeed(["compaction", "100"])
+
+        let file = directory.file("backup.cairn")
+        let saved = try cairn(["snapshot", "save", file, "--endpoints", server.clientURL, "-w", "json"])
+        XCTAssertEqual(saved.status, 0, saved.stderr)
+        let manifest = try JSONDecoder().decode(Manifest.self, from: Data(saved.stdout.utf8))
+        let hashKV = try XCTUnwrap(etcdctl.json(["endpoint", "hashkv"], as: [EtcdctlJSON.EndpointHashKV].self).first).hashKV
+        XCTAssertEqual(manifest.revision, hashKV.header.revision)
+        XCTAssertGreaterThan(manifest.databaseBytes, 0)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: file + ".sha256"))
+        XCTAssertFalse(FileManager.default.fileExists(atPath: file + ".part"))
+
+        let status = try cairn(["snapshot", "status", file, "-w", "json"])
+        XCTAssertEqual(status.status, 0, status.stderr)
+        let listed = try JSONDecoder().decode(Manifest.self, from: Data(status.stdout.utf8))
+        XCTAssertEqual(listed.revision, manifest.revision)
+
+        switch server.binary.kind {
+        case .cairn:
+            XCTAssertEqual(manifest.source, "cairn")
+            XCTAssertEqual(manifest.kvHash, hashKV.hash, "the manifest's KV hash is the server's HashKV at that revision")
+            XCTAssertEqual(manifest.keyCount, 51)
+            let verified = try cairn(["snapshot", "verify", file, "--deep"])
+            XCTAssertEqual(verified.status, 0, verified.stderr)
+            XCTAssertTrue(verified.stdout.contains("deep: ok"), verified.stdout)
+        case .etcd:
+            XCTAssertEqual(manifest.source, "etcd")
+            let verified = try cairn(["snapshot", "verify", file])
+            XCTAssertEqual(verified.status, 0, verified.stderr)
+        }
+
+        let again = try cairn(["snapshot", "save", file, "--endpoints", server.clientURL])
+        XCTAssertNotEqual(again.status, 0)
+        XCTAssertTrue(again.stderr.contains("pass --force"), again.stderr)
+        let forced = try cairn(["snapshot", "save", file, "--endpoints", server.clientURL, "--force"])
+        XCTAssertEqual(forced.status, 0, forced.stderr)
+
+        // A damaged copy fails verification, naming the check.
+        var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: file)))
+        bytes[bytes.count / 2] ^= 0x10
+        let damaged = directory.file("damaged.cairn")
+        try Data(bytes).write(to: URL(fileURLWithPath: damaged))
+        try FileManager.default.copyItem(atPath: file + ".sha256", toPath: damaged + ".sha256")
+        let failed = try cairn(["snapshot", "verify", damaged])
+        XCTAssertNotEqual(failed.status, 0)
+        XCTAssertTrue(failed.stderr.contains("outer sha256 failed"), failed.stderr)
+
+        let nowhere = try cairn(["snapshot", "save", directory.file("missing/dir/x.cairn"), "--endpoints", server.clientURL])
+        XCTAssertNotEqual(nowhere.status, 0)
+        XCTAssertTrue(nowhere.stderr.contains("cannot create the file"), nowhere.stderr)
+    }
+}
