@@ -65,7 +65,7 @@ let package = Package(
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "StorageTests", dependencies: ["Storage", "StorageCrashChild", "TestSupport"]),
         // Drives `cairn server` (or etcd: CAIRN_COMPAT_SERVER=etcd) with the real etcdctl; see docs/compatibility.md.
-        .testTarget(name: "BackupTests", dependencies: ["Backup", "Storage", "TestSupport"]),
+        .testTarget(name: "BackupTests", dependencies: ["Backup", "Raft", "Storage", "TestSupport"]),
         // Several `cairn server` processes on loopback: replication, failover, membership.
         .testTarget(name: "ClusterTests", dependencies: ["TestSupport"]),
         .testTarget(

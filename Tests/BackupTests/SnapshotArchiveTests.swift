@@ -1,4 +1,5 @@
 import Foundation
+import Raft
 import Storage
 import TestSupport
 import XCTest
@@ -104,7 +105,7 @@ final class SnapshotArchiveTests: XCTestCase {
         let original = [UInt8](try Data(contentsOf: URL(fileURLWithPath: file)))
         let sidecar = try String(contentsOfFile: file + ".sha256", encoding: .utf8)
         let seed = UInt64(ProcessInfo.processInfo.environment["CAIRN_CORRUPTION_SEED"] ?? "") ?? UInt64.random(in: 1...UInt64.max)
-        var random = SeededRandom(seed: seed)
+        var random = SplitMix64(seed: seed)
         var checksThatCaught: [String: Int] = [:]
         let reordered = try reorderedArchive(from: file)
 
@@ -181,18 +182,5 @@ final class SnapshotArchiveTests: XCTestCase {
         try writer.finish()
         try compressor.finish()
         return output
-    }
-}
-
-/// SplitMix64, so a failing trial can be replayed with `CAIRN_CORRUPTION_SEED`.
-struct SeededRandom: RandomNumberGenerator {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

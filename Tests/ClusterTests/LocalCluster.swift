@@ -107,3 +107,25 @@ struct LocalClusterError: Error, CustomStringConvertible {
     let message: String
     var description: String { message }
 }
+
+/// A test that runs a ``LocalCluster``: stopped and removed after each test, its members'
+/// log tails printed when the test failed.
+class ClusterTestCase: XCTestCase {
+    var cluster: LocalCluster!
+
+    /// Starts a cluster of `size` members, each given `extraArguments`.
+    func startCluster(size: Int = 3, _ extraArguments: [String] = []) throws -> LocalCluster {
+        cluster = try LocalCluster(size: size, extraArguments: extraArguments)
+        try cluster.start()
+        return cluster
+    }
+
+    override func tearDown() {
+        if let cluster, let run = testRun, run.failureCount + run.unexpectedExceptionCount > 0 {
+            print(cluster.logTails())
+        }
+        cluster?.stop()
+        cluster = nil
+        super.tearDown()
+    }
+}

@@ -5,26 +5,14 @@ import XCTest
 /// The runbook for replacing a member, with the real etcdctl: add a learner, start it with
 /// `--initial-cluster-state existing`, promote it once it has caught up, remove another
 /// member; every member then lists the same members, and the removed one stops itself.
-final class MembershipChangeTests: XCTestCase {
-    private var cluster: LocalCluster!
-
-    override func tearDown() {
-        if let cluster, let run = testRun, run.failureCount + run.unexpectedExceptionCount > 0 {
-            print(cluster.logTails())
-        }
-        cluster?.stop()
-        cluster = nil
-        super.tearDown()
-    }
+final class MembershipChangeTests: ClusterTestCase {
 
     private func memberList(at member: ServerProcess) throws -> [EtcdctlJSON.MemberList.Member] {
         try cluster.etcdctl(member).json(["member", "list"], as: EtcdctlJSON.MemberList.self).members
     }
 
     func testLearnerJoinsIsPromotedAndReplacesARemovedMember() throws {
-        cluster = try LocalCluster(size: 3)
-        try cluster.start()
-        let cluster = try XCTUnwrap(self.cluster)
+        let cluster = try startCluster()
         let etcdctl = try cluster.etcdctl()
         for index in 1...20 { try etcdctl.succeed(["put", "before/\(index)", "v\(index)"]) }
 

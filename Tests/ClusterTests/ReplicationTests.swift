@@ -5,23 +5,7 @@ import XCTest
 
 /// Three members on loopback, driven with the real etcdctl: replication, failover under load,
 /// catch-up by snapshot, and a minority that keeps serving serializable reads only.
-final class ReplicationTests: XCTestCase {
-    private var cluster: LocalCluster!
-
-    override func tearDown() {
-        if let cluster, let run = testRun, run.failureCount + run.unexpectedExceptionCount > 0 {
-            print(cluster.logTails())
-        }
-        cluster?.stop()
-        cluster = nil
-        super.tearDown()
-    }
-
-    private func startCluster(_ extraArguments: [String] = []) throws -> LocalCluster {
-        cluster = try LocalCluster(size: 3, extraArguments: extraArguments)
-        try cluster.start()
-        return cluster
-    }
+final class ReplicationTests: ClusterTestCase {
 
     private func value(of key: String, at member: ServerProcess, serializable: Bool = false) throws -> String? {
         var arguments = ["get", key]
@@ -179,22 +163,10 @@ final class ReplicationTests: XCTestCase {
 
 /// A member bootstrapped with another cluster token cannot take part: the cluster refuses its
 /// messages with a clear error on both sides and carries on.
-final class ClusterIdentityTests: XCTestCase {
-    private var cluster: LocalCluster!
-
-    override func tearDown() {
-        if let cluster, let run = testRun, run.failureCount + run.unexpectedExceptionCount > 0 {
-            print(cluster.logTails())
-        }
-        cluster?.stop()
-        cluster = nil
-        super.tearDown()
-    }
+final class ClusterIdentityTests: ClusterTestCase {
 
     func testAMemberOfAnotherClusterIsRefused() throws {
-        cluster = try LocalCluster(size: 3)
-        try cluster.start()
-        let cluster = try XCTUnwrap(self.cluster)
+        let cluster = try startCluster()
         // m4 lists itself with the others but under another token: another cluster id.
         let stranger = try cluster.addJoiningMember(name: "m4")
         stranger.initialClusterState = "new"
@@ -222,25 +194,13 @@ final class ClusterIdentityTests: XCTestCase {
 /// What only the leader can answer, asked of a follower: lease keep-alives and remaining TTLs
 /// are forwarded; leadership moves with `move-leader`, and leases, with their remaining TTL
 /// and their keys, survive it.
-final class LeadershipTests: XCTestCase {
-    private var cluster: LocalCluster!
-
-    override func tearDown() {
-        if let cluster, let run = testRun, run.failureCount + run.unexpectedExceptionCount > 0 {
-            print(cluster.logTails())
-        }
-        cluster?.stop()
-        cluster = nil
-        super.tearDown()
-    }
+final class LeadershipTests: ClusterTestCase {
 
     func testLeasesThroughAFollowerSurviveAMovedLeader() throws {
         // Remaining TTLs reach the log twice a second. etcd 3.4 checkpoints every 5 minutes at
         // best (no interval flag), so against it the TTL after the move is not checked.
         let isEtcd = try ServerBinary.resolve(environmentVariable: "CAIRN_CLUSTER_SERVER").kind == .etcd
-        cluster = try LocalCluster(size: 3, extraArguments: isEtcd ? [] : ["--experimental-lease-checkpoint-interval", "500ms"])
-        try cluster.start()
-        let cluster = try XCTUnwrap(self.cluster)
+        let cluster = try startCluster(isEtcd ? [] : ["--experimental-lease-checkpoint-interval", "500ms"])
         let leader = try XCTUnwrap(cluster.waitForLeader())
         let follower = try XCTUnwrap(cluster.members.first { $0 !== leader })
         let viaFollower = try cluster.etcdctl(follower)

@@ -12,16 +12,7 @@ final class MembershipRulesTests: XCTestCase {
         MemberRecord(id: id, name: started ? "m\(id)" : "", peerURLs: ["http://10.0.0.\(id):2380"], isLearner: learner)
     }
 
-    private func refusal(_ check: () throws -> Void) -> String? {
-        do {
-            try check()
-            return nil
-        } catch let error as RPCError {
-            return error.message
-        } catch {
-            return "\(error)"
-        }
-    }
+    private func refusal(_ check: () throws -> Void) -> String? { refusalMessage(check) }
 
     private let notEnough = "etcdserver: re-configuration failed due to not enough started members"
 

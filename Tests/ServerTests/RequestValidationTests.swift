@@ -37,14 +37,7 @@ final class RequestValidationTests: XCTestCase {
 
     /// The message the check fails with, or nil when it accepts the txn.
     private func refusal(_ request: Etcdserverpb_TxnRequest) -> String? {
-        do {
-            try RequestValidation.check(request)
-            return nil
-        } catch let error as RPCError {
-            return error.message
-        } catch {
-            return "\(error)"
-        }
+        refusalMessage { try RequestValidation.check(request) }
     }
 
     private let duplicate = "etcdserver: duplicate key given in txn request"
