@@ -184,3 +184,61 @@ final class SnapshotArchiveTests: XCTestCase {
         return output
     }
 }
+
+/// `kill -9` of `cairn snapshot save` in the middle of writing: no FILE appears, the FILE.part
+/// it leaves is rejected by `verify`, and a new save replaces the leftover.
+final class InterruptedSaveTests: XCTestCase {
+    func testASaveKilledMidwayLeavesOnlyARejectedPartFile() async throws {
+        let directory = try TemporaryDirectory(prefix: "cairn-killed-save")
+        defer { directory.remove() }
+        let dataDirectory = directory.file("member.data")
+        try FileManager.default.createDirectory(atPath: dataDirectory + "/member/snap", withIntermediateDirectories: true)
+        let store = try MVCCStore(path: OfflineSnapshot.backendPath(dataDirectory: dataDirectory))
+        // 96 MiB of random values: incompressible, so the save takes long enough to interrupt.
+        var random = SplitMix64(seed: 42)
+        for batch in 0..<12 {
+            let values = (0..<8).map { _ in
+                var value = [UInt8](repeating: 0, count: 1 << 20)
+                value.withUnsafeMutableBytes { bytes in
+                    for word in 0..<(bytes.count / 8) { bytes.storeBytes(of: random.next(), toByteOffset: word * 8, as: UInt64.self) }
+                }
+                return value
+            }
+            try await store.write { txn in
+                for (index, value) in values.enumerated() {
+                    _ = try txn.put(PutRequest(key: Array("big/\(batch)/\(index)".utf8), value: value))
+                }
+            }
+        }
+        store.close()
+
+        let file = directory.file("killed.cairn")
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: BuildProducts.executable("cairn"))
+        process.arguments = ["snapshot", "save", file, "--data-dir", dataDirectory, "--level", "19"]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        let exited = try ProcessExit.run(process)
+        let deadline = ContinuousClock.now + .seconds(30)
+        var partBytes = 0
+        while ContinuousClock.now < deadline, partBytes < 1 << 20, process.isRunning {
+            partBytes = (try? FileManager.default.attributesOfItem(atPath: file + ".part")[.size] as? Int) ?? 0
+            try await Task.sleep(for: .milliseconds(2))
+        }
+        XCTAssertTrue(process.isRunning, "the save finished before it could be interrupted (\(partBytes) bytes seen)")
+        kill(process.processIdentifier, SIGKILL)
+        XCTAssertTrue(exited.wait(upTo: .seconds(10)))
+
+        XCTAssertFalse(FileManager.default.fileExists(atPath: file), "a killed save left a FILE that looks complete")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: file + ".sha256"))
+        XCTAssertTrue(FileManager.default.fileExists(atPath: file + ".part"))
+        XCTAssertThrowsError(try SnapshotArchiveReader.read(path: file + ".part")) { error in
+            XCTAssertEqual((error as? BackupError)?.check, "zstd stream", "\(error)")
+        }
+
+        let saved = try await OfflineSnapshot.save(dataDirectory: dataDirectory, to: file, force: false, level: 1, toolVersion: "test")
+        XCTAssertEqual(saved.manifest.keyCount, 96)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: file + ".part"), "the new save replaced the leftover")
+        _ = try SnapshotArchiveReader.read(path: file)
+    }
+}
