@@ -7,7 +7,7 @@ import GRPCNIOTransportHTTP2
 /// `cairn snapshot save FILE --endpoints URL`: streams a server's Maintenance.Snapshot into a
 /// snapshot archive. From cairn, the manifest's facts come with the stream and describe exactly
 /// its bytes. From etcd (3.4+), the bbolt file is stored as streamed, its SHA-256 trailer
-/// checked, and the manifest says `source: etcd` with facts read just before the stream.
+/// checked, and the manifest says `source: etcd` with facts read just after the stream.
 public enum OnlineSnapshot {
     public struct Progress: Sendable {
         public var bytes: Int
@@ -28,10 +28,6 @@ public enum OnlineSnapshot {
             var options = CallOptions.defaults
             options.timeout = .seconds(10)
             let status = try await maintenance.status(Etcdserverpb_StatusRequest(), options: options)
-            // Facts for an etcd server, read before its stream (etcd sends none with it).
-            var hashRequest = Etcdserverpb_HashKVRequest()
-            hashRequest.revision = 0
-            let etcdHash = try await maintenance.hashKV(hashRequest, options: options)
 
             let writer = try SnapshotArchiveWriter(path: path, force: force, level: level,
                 workers: Int32(min(4, max(0, ProcessInfo.processInfo.activeProcessorCount - 1))))
@@ -47,6 +43,10 @@ public enum OnlineSnapshot {
                         raftTerm: facts.raftTerm, keyCount: facts.keyCount, kvHash: facts.kvHash,
                         serverVersion: result.version.isEmpty ? status.version : result.version, toolVersion: toolVersion)
                 } else {
+                    // etcd sends no facts with its stream: ask for them after it (approximate,
+                    // and the manifest says the source is etcd). Hashing a large database takes
+                    // a while, so no timeout here.
+                    let etcdHash = try await maintenance.hashKV(Etcdserverpb_HashKVRequest())
                     manifest = SnapshotManifest(
                         source: "etcd", clusterID: status.header.clusterID, memberID: status.header.memberID, memberName: "",
                         revision: etcdHash.header.revision, compactRevision: max(0, etcdHash.compactRevision),
