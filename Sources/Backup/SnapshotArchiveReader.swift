@@ -90,15 +90,10 @@ public enum SnapshotArchiveReader {
         guard let manifestData else {
             throw BackupError("tar structure", at: path, "no \(SnapshotManifest.fileName) (the archive is incomplete)")
         }
-        let manifest: SnapshotManifest
-        do {
-            manifest = try JSONDecoder().decode(SnapshotManifest.self, from: manifestData)
-        } catch {
-            throw BackupError("manifest", at: SnapshotManifest.fileName, "does not decode: \(error)")
-        }
-        guard manifest.formatVersion == SnapshotManifest.currentFormatVersion else {
-            throw BackupError("manifest", at: SnapshotManifest.fileName,
-                "format version \(manifest.formatVersion); this cairn reads version \(SnapshotManifest.currentFormatVersion)")
+        let manifest = try decodeManifest(manifestData)
+        guard ManifestTrailer.read(path: path) == manifestData else {
+            throw BackupError("manifest", at: "the end of \(path)",
+                "the manifest copy in the trailing skippable frame is missing or differs from \(SnapshotManifest.fileName)")
         }
         var report = Report(manifest: manifest, sha256: outer.finish().hexString, compressedBytes: compressedBytes)
         report.checks.append(outerCheck)
@@ -126,6 +121,28 @@ public enum SnapshotArchiveReader {
             try checkDatabase(at: databasePath, manifest: manifest, deep: deep, report: &report)
         }
         return report
+    }
+
+    private static func decodeManifest(_ data: Data) throws -> SnapshotManifest {
+        let manifest: SnapshotManifest
+        do {
+            manifest = try JSONDecoder().decode(SnapshotManifest.self, from: data)
+        } catch {
+            throw BackupError("manifest", at: SnapshotManifest.fileName, "does not decode: \(error)")
+        }
+        guard manifest.formatVersion == SnapshotManifest.currentFormatVersion else {
+            throw BackupError("manifest", at: SnapshotManifest.fileName,
+                "format version \(manifest.formatVersion); this cairn reads version \(SnapshotManifest.currentFormatVersion)")
+        }
+        return manifest
+    }
+
+    /// The manifest from the archive's trailing copy, without decompressing anything: what
+    /// `status` shows. Nothing is verified (that is `verify`'s job); nil when the file has no
+    /// trailing copy.
+    public static func quickManifest(path: String) throws -> SnapshotManifest? {
+        guard let data = ManifestTrailer.read(path: path) else { return nil }
+        return try decodeManifest(data)
     }
 
     /// The SHA-256 of the file at `path`, as `sha256sum` prints it.

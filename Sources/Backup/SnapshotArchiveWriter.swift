@@ -94,6 +94,10 @@ public final class SnapshotArchiveWriter: @unchecked Sendable {
         try json.withUnsafeBytes { try tar.add(name: SnapshotManifest.fileName, bytes: $0) }
         try tar.finish()
         try compressor.finish()
+        let trailer = ManifestTrailer.encode(json)
+        outerDigest.update(trailer)
+        compressedBytes += trailer.count
+        try file.write(contentsOf: trailer)
         try file.synchronize()
         try file.close()
         let sha256 = outerDigest.finish().hexString

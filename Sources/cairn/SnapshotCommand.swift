@@ -28,7 +28,8 @@ struct SnapshotCommand: AsyncParsableCommand {
         }
     }
 
-    static func rows(_ manifest: SnapshotManifest, sha256: String, compressedBytes: Int) -> [(String, String)] {
+    /// `sha256` nil: not computed (the quick status reads only the manifest).
+    static func rows(_ manifest: SnapshotManifest, sha256: String?, compressedBytes: Int) -> [(String, String)] {
         [
             ("hash", "\(manifest.kvHash)"),
             ("revision", "\(manifest.revision)"),
@@ -46,7 +47,7 @@ struct SnapshotCommand: AsyncParsableCommand {
             ("tool version", manifest.toolVersion),
             ("format version", "\(manifest.formatVersion)"),
             ("database sha256", manifest.databaseSHA256),
-            ("archive sha256", sha256),
+            ("archive sha256", sha256 ?? "not computed (see FILE.sha256, or status --full)"),
             ("archive size", "\(compressedBytes)"),
         ]
     }
@@ -111,18 +112,29 @@ struct SnapshotCommand: AsyncParsableCommand {
 
         @Argument(help: "The archive.") var file: String
         @Option(name: [.customShort("w"), .long], help: "Output format: table or json.") var writeOut: OutputFormat = .table
+        @Flag(help: "Read the whole archive (and check its zstd and tar layers) instead of the manifest at its end.")
+        var full = false
 
         func run() async throws {
-            let report: SnapshotArchiveReader.Report
+            let manifest: SnapshotManifest
+            var rows: [(String, String)]
             do {
-                report = try SnapshotArchiveReader.read(path: file)
+                if !full, let quick = try SnapshotArchiveReader.quickManifest(path: file) {
+                    manifest = quick
+                    let size = (try FileManager.default.attributesOfItem(atPath: file)[.size] as? Int) ?? 0
+                    rows = SnapshotCommand.rows(manifest, sha256: nil, compressedBytes: size)
+                } else {
+                    let report = try SnapshotArchiveReader.read(path: file)
+                    manifest = report.manifest
+                    rows = SnapshotCommand.rows(manifest, sha256: report.sha256, compressedBytes: report.compressedBytes)
+                }
             } catch {
                 FileHandle.standardError.write(Data("Error: \(error)\n".utf8))
                 throw ExitCode.failure
             }
             switch writeOut {
-            case .json: try SnapshotCommand.printJSON(report.manifest)
-            case .table: SnapshotCommand.printTable(SnapshotCommand.rows(report.manifest, sha256: report.sha256, compressedBytes: report.compressedBytes))
+            case .json: try SnapshotCommand.printJSON(manifest)
+            case .table: SnapshotCommand.printTable(rows)
             }
         }
     }

@@ -67,6 +67,9 @@ final class SnapshotArchiveTests: XCTestCase {
         let sidecar = try String(contentsOfFile: file + ".sha256", encoding: .utf8)
         XCTAssertEqual(sidecar, "\(saved.sha256)  snap.cairn\n")
 
+        XCTAssertEqual(try SnapshotArchiveReader.quickManifest(path: file), saved.manifest,
+            "status reads the manifest from the file's tail")
+
         let scratch = directory.file("verify")
         try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
         let report = try SnapshotArchiveReader.read(path: file, databaseDirectory: scratch, deep: true)

@@ -1,4 +1,7 @@
+import API
 import Foundation
+import GRPCCore
+import GRPCNIOTransportHTTP2
 import TestSupport
 import XCTest
 
@@ -92,5 +95,51 @@ final class SnapshotArchiveTests: CompatibilityTestCase {
         let nowhere = try cairn(["snapshot", "save", directory.file("missing/dir/x.cairn"), "--endpoints", server.clientURL])
         XCTAssertNotEqual(nowhere.status, 0)
         XCTAssertTrue(nowhere.stderr.contains("cannot create the file"), nowhere.stderr)
+    }
+
+    /// The round trip at scale: ~50,000 keys written over several revisions each (through
+    /// gRPC txns of 100 puts, as etcdctl would take too long), a tenth attached to leases, then
+    /// save, status, verify --deep; the manifest's KV hash is the server's HashKV at its revision.
+    func testFiftyThousandKeysRoundTripWithTheServersHash() async throws {
+        try XCTSkipIf(server.binary.kind == .etcd,
+            "etcd 3.4's gRPC server closes the connection during this burst of grpc-swift txns (not yet understood)")
+        let url = try XCTUnwrap(URL(string: server.clientURL))
+        let transport = try HTTP2ClientTransport.Posix(
+            target: .ipv4(address: "127.0.0.1", port: try XCTUnwrap(url.port)), transportSecurity: .plaintext)
+        try await withGRPCClient(transport: transport) { client in
+            let kv = Etcdserverpb_KV.Client(wrapping: client)
+            let lease = Etcdserverpb_Lease.Client(wrapping: client)
+            var grant = Etcdserverpb_LeaseGrantRequest()
+            grant.ttl = 3600
+            let leaseID = try await lease.leaseGrant(grant).id
+            for round in 0..<2 {
+                for start in stride(from: 0, to: 50_000, by: 100) {
+                    var txn = Etcdserverpb_TxnRequest()
+                    txn.success = (start..<start + 100).map { index in
+                        var op = Etcdserverpb_RequestOp()
+                        op.requestPut.key = Data("key/\(index)".utf8)
+                        op.requestPut.value = Data("value-\(round)-\(index)".utf8)
+                        if index % 10 == 0 { op.requestPut.lease = leaseID }
+                        return op
+                    }
+                    _ = try await kv.txn(txn)
+                }
+            }
+        }
+        let file = directory.file("big.cairn")
+        let saved = try cairn(["snapshot", "save", file, "--endpoints", server.clientURL, "-w", "json"])
+        XCTAssertEqual(saved.status, 0, saved.stderr)
+        let manifest = try JSONDecoder().decode(Manifest.self, from: Data(saved.stdout.utf8))
+        let hashKV = try XCTUnwrap(etcdctl.json(["endpoint", "hashkv"], as: [EtcdctlJSON.EndpointHashKV].self).first).hashKV
+        XCTAssertEqual(manifest.revision, hashKV.header.revision)
+        XCTAssertEqual(manifest.revision, 1 + 1000, "two rounds of 500 txns, one revision each")
+        let status = try cairn(["snapshot", "status", file, "-w", "json"])
+        XCTAssertEqual(try JSONDecoder().decode(Manifest.self, from: Data(status.stdout.utf8)).revision, manifest.revision)
+        guard server.binary.kind == .cairn else { return }
+        XCTAssertEqual(manifest.kvHash, hashKV.hash)
+        XCTAssertEqual(manifest.keyCount, 50_000)
+        let verified = try cairn(["snapshot", "verify", file, "--deep"])
+        XCTAssertEqual(verified.status, 0, verified.stderr)
+        XCTAssertTrue(verified.stdout.contains("deep: ok: revision 1001"), verified.stdout)
     }
 }
