@@ -24,7 +24,7 @@ let package = Package(
     targets: [
         .target(name: "Raft"),
         .systemLibrary(name: "CLMDB", pkgConfig: "lmdb", providers: [.apt(["liblmdb-dev"])]),
-        .target(name: "Storage", dependencies: ["Raft", "CLMDB"]),
+        .target(name: "Storage", dependencies: ["Raft", "CLMDB", "CCrypto"]),
         // Generated from Protos/ by Protos/generate.sh (committed; no build plugin).
         .target(
             name: "API",
@@ -52,10 +52,19 @@ let package = Package(
                 .product(name: "Yams", package: "Yams"),
             ]
         ),
+        // Restore into a fresh data-dir (from a cairn archive or an etcd snapshot); the runbook engine.
+        .target(
+            name: "Restore",
+            dependencies: [
+                "Backup", "Storage", "API",
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+                .product(name: "Yams", package: "Yams"),
+            ]
+        ),
         .executableTarget(
             name: "cairn",
             dependencies: [
-                "Server", "Backup",
+                "Server", "Backup", "Restore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -66,6 +75,9 @@ let package = Package(
         .testTarget(name: "StorageTests", dependencies: ["Storage", "StorageCrashChild", "TestSupport"]),
         // Drives `cairn server` (or etcd: CAIRN_COMPAT_SERVER=etcd) with the real etcdctl; see docs/compatibility.md.
         .testTarget(name: "BackupTests", dependencies: ["Backup", "Raft", "Storage", "TestSupport"]),
+        // Fixtures/ holds a snapshot made by a real etcd 3.4.23 (Fixtures/make-fixture.sh), found through #filePath.
+        .testTarget(name: "RestoreTests", dependencies: ["Restore", "Backup", "Storage", "API", "TestSupport"],
+            exclude: ["Fixtures"]),
         // Several `cairn server` processes on loopback: replication, failover, membership.
         .testTarget(name: "ClusterTests", dependencies: ["TestSupport"]),
         .testTarget(

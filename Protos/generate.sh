@@ -80,7 +80,7 @@ for plugin in "$PROTOC_GEN_SWIFT" "$PROTOC_GEN_GRPC_SWIFT"; do
 done
 
 # Messages for every file; gRPC services only for the files that declare services.
-message_files=(mvccpb/kv.proto authpb/auth.proto etcdserverpb/rpc.proto grpc/health/v1/health.proto cairnpb/internal.proto cairnpb/peer.proto)
+message_files=(mvccpb/kv.proto leasepb/lease.proto authpb/auth.proto etcdserverpb/rpc.proto grpc/health/v1/health.proto cairnpb/internal.proto cairnpb/peer.proto)
 service_files=(etcdserverpb/rpc.proto grpc/health/v1/health.proto cairnpb/peer.proto)
 
 staging="$(mktemp -d)"

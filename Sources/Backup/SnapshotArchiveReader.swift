@@ -19,12 +19,18 @@ public enum SnapshotArchiveReader {
 
     /// Reads the archive at `path`. With `databaseDirectory`, the database is reassembled
     /// there (as `db`) for the record checks; otherwise only the streaming checks run.
-    public static func read(path: String, databaseDirectory: String? = nil, deep: Bool = false) throws -> Report {
+    /// `checkSidecar` false skips check 1 (restore's `--skip-hash-check`); `progress` hears
+    /// the compressed bytes read so far.
+    public static func read(path: String, databaseDirectory: String? = nil, deep: Bool = false,
+        checkSidecar: Bool = true, progress: ((Int) -> Void)? = nil) throws -> Report
+    {
         // Check 1 first: a file that is not what was written is reported as such, before
         // whatever its damage does to the decoding.
         let sidecar = path + ".sha256"
         var outerCheck = ("outer sha256", "skipped: no \((sidecar as NSString).lastPathComponent) beside the file")
-        if let text = try? String(contentsOfFile: sidecar, encoding: .utf8) {
+        if !checkSidecar {
+            outerCheck = ("outer sha256", "skipped: --skip-hash-check")
+        } else if let text = try? String(contentsOfFile: sidecar, encoding: .utf8) {
             let recorded = text.split(separator: " ").first.map(String.init) ?? ""
             let actual = try sha256(of: path)
             guard recorded == actual else {
@@ -42,6 +48,7 @@ public enum SnapshotArchiveReader {
             let bytes = [UInt8](try file.read(upToCount: count) ?? Data())
             outer.update(bytes)
             compressedBytes += bytes.count
+            progress?(compressedBytes)
             return bytes
         }
         let tar = try TarReader { buffer in try zstd.read(into: buffer) }

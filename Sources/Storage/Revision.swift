@@ -1,7 +1,7 @@
 /// A point in the store's history: `main` is the store revision of a write transaction, `sub`
 /// numbers the changes inside it. Encoded as 16 big-endian bytes, so LMDB's byte order is
 /// revision order.
-struct Revision: Hashable, Sendable {
+struct Revision: Hashable, Sendable, Comparable {
     var main: Int64
     var sub: Int64
 
@@ -34,5 +34,9 @@ struct Revision: Hashable, Sendable {
         }
         self.main = Int64(bitPattern: main)
         self.sub = Int64(bitPattern: sub)
+    }
+
+    static func < (lhs: Revision, rhs: Revision) -> Bool {
+        (lhs.main, lhs.sub) < (rhs.main, rhs.sub)
     }
 }

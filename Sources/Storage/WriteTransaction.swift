@@ -21,8 +21,8 @@ public struct WriteTransaction: ~Copyable {
         beginRevision = try reader.currentRevision
     }
 
-    private var txn: LMDBTransaction { reader.txn }
-    private var databases: LMDBEnvironment.Databases { reader.databases }
+    var txn: LMDBTransaction { reader.txn }
+    var databases: LMDBEnvironment.Databases { reader.databases }
 
     /// The store revision as this transaction sees it: the new revision once it has changed
     /// anything (etcd's header revision for responses inside a txn).

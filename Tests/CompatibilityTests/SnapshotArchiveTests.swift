@@ -8,29 +8,8 @@ import XCTest
 /// `cairn snapshot save --endpoints` against the running server (cairn, or etcd with
 /// `CAIRN_COMPAT_SERVER=etcd`), then `status` and `verify`, as an operator runs them.
 final class SnapshotArchiveTests: CompatibilityTestCase {
-    private struct Run {
-        var status: Int32
-        var stdout: String
-        var stderr: String
-    }
-
-    /// Runs `cairn <arguments>` to completion (bounded), capturing its output in files.
-    private func cairn(_ arguments: [String]) throws -> Run {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: BuildProducts.executable("cairn"))
-        process.arguments = arguments
-        let stem = directory.file("cairn-\(UUID().uuidString)")
-        FileManager.default.createFile(atPath: stem + ".out", contents: nil)
-        FileManager.default.createFile(atPath: stem + ".err", contents: nil)
-        process.standardOutput = FileHandle(forWritingAtPath: stem + ".out")
-        process.standardError = FileHandle(forWritingAtPath: stem + ".err")
-        let exited = try ProcessExit.run(process)
-        guard exited.wait(upTo: .seconds(60)) else {
-            process.terminate()
-            throw ServerBinaryError(message: "cairn \(arguments) did not finish in 60 s")
-        }
-        let read = { (path: String) in String(decoding: FileManager.default.contents(atPath: path) ?? Data(), as: UTF8.self) }
-        return Run(status: process.terminationStatus, stdout: read(stem + ".out"), stderr: read(stem + ".err"))
+    private func cairn(_ arguments: [String]) throws -> CairnCommand.Run {
+        try CairnCommand.run(arguments, scratchDirectory: directory.path)
     }
 
     private struct Manifest: Decodable {

@@ -15,16 +15,6 @@ public enum ServerRunner {
         case removed
     }
 
-    /// The data-dir layout, as etcd's: `member/wal` for the log, `member/snap/db` for the backend.
-    struct DataDirectory {
-        let root: String
-        var walDirectory: String { root + "/member/wal" }
-        var snapshotDirectory: String { root + "/member/snap" }
-        var backendPath: String { root + "/member/snap/db" }
-
-        var hasWAL: Bool { !((try? FileManager.default.contentsOfDirectory(atPath: walDirectory)) ?? []).isEmpty }
-    }
-
     public static func run(configuration: ServerConfiguration, logger: Logger) async throws {
         // A peer closing a stream mid-copy must fail that copy, not kill the process.
         signal(SIGPIPE, SIG_IGN)
@@ -32,18 +22,19 @@ public enum ServerRunner {
         try FileManager.default.createDirectory(atPath: directory.snapshotDirectory, withIntermediateDirectories: true)
         let joining = !directory.hasWAL && configuration.initialClusterState == .existing
         let joined = joining ? try await joinCluster(configuration: configuration, logger: logger) : nil
-        let bootstrapIdentity = joined?.identity ?? identity(for: configuration)
+        let bootstrapIdentity = joined?.identity ?? founding(configuration).identity
         let store = try MVCCStore(path: directory.backendPath,
             options: MVCCOptions(quotaBytes: Int(configuration.quotaBackendBytes)))
         var (wal, replay) = try WAL.open(directory: directory.walDirectory,
-            options: WALOptions(metadata: encode(bootstrapIdentity)))
+            options: WALOptions(metadata: bootstrapIdentity.walMetadata))
         if let torn = replay.tornTail {
             logger.warning("repaired a torn WAL tail left by a crash",
                 metadata: ["segment": "\(torn.segmentPath)", "offset": "\(torn.offset)", "discarded-bytes": "\(torn.discardedBytes)"])
         }
         if replay.lastIndex == 0 && replay.hardState.isEmpty && replay.snapshot.index == 0 {
             if configuration.initialClusterState == .new {
-                try await bootstrap(configuration: configuration, identity: bootstrapIdentity, store: store, wal: wal)
+                try await DataDirectory.bootstrap(store: store, wal: wal, identity: bootstrapIdentity,
+                    members: founding(configuration).records)
                 wal.close()
                 (wal, replay) = try WAL.open(directory: directory.walDirectory)
                 logger.info("bootstrapped a new cluster", metadata: [
@@ -63,7 +54,7 @@ public enum ServerRunner {
             }
         }
         try await catchUpStore(store, to: replay.snapshot.index, directory: directory, logger: logger)
-        guard let identity = decode(replay.metadata) else {
+        guard let identity = MemberIdentity(walMetadata: replay.metadata) else {
             throw ConfigurationError("the WAL in \(directory.walDirectory) has no member identity in its metadata")
         }
         if identity.memberID != bootstrapIdentity.memberID {
@@ -271,54 +262,15 @@ public enum ServerRunner {
         }
     }
 
-    /// Ids derived from the founding members as etcd derives them.
-    static func identity(for configuration: ServerConfiguration) -> RaftHost.Identity {
+    /// The founding members' records and ids, derived as etcd derives them (the
+    /// configuration was validated to name this member in `--initial-cluster`).
+    static func founding(_ configuration: ServerConfiguration) -> (identity: MemberIdentity, records: [MemberRecord]) {
         let members = configuration.resolvedInitialCluster.map { member in
-            (member.name, ClusterIdentity.memberID(peerURLs: member.peerURLs.map(\.description),
-                token: configuration.initialClusterToken))
+            DataDirectory.FoundingMember(name: member.name, peerURLs: member.peerURLs.map(\.description))
         }
-        let memberID = members.first { $0.0 == configuration.name }!.1
-        return RaftHost.Identity(memberID: memberID, clusterID: ClusterIdentity.clusterID(memberIDs: members.map(\.1)))
-    }
-
-    /// A new data-dir: the membership as a raft snapshot at index 1, term 1 (as every founding
-    /// member does), and the members and cluster id in the backend at the same index.
-    private static func bootstrap(configuration: ServerConfiguration, identity: RaftHost.Identity, store: MVCCStore,
-        wal: WAL) async throws
-    {
-        let members = configuration.resolvedInitialCluster.map { member in
-            let id = ClusterIdentity.memberID(peerURLs: member.peerURLs.map(\.description),
-                token: configuration.initialClusterToken)
-            // Client URLs arrive through raft when each member publishes them, so that every
-            // member's record is the same everywhere.
-            return MemberRecord(id: id, name: member.name, peerURLs: member.peerURLs.map(\.description))
-        }
-        _ = try await store.apply(index: 1, term: 1) { transaction in
-            try transaction.setClusterID(identity.clusterID)
-            for member in members { try transaction.putMember(member) }
-        }
-        try store.sync()
-        let confState = ConfState(voters: Set(members.map(\.id)))
-        try await wal.append([
-            .snapshot(SnapshotMetadata(index: 1, term: 1, confState: confState)),
-            .hardState(HardState(term: 1, vote: .none, commit: 1)),
-        ])
-    }
-
-    static func encode(_ identity: RaftHost.Identity) -> [UInt8] {
-        var bytes: [UInt8] = []
-        for word in [identity.memberID, identity.clusterID] {
-            withUnsafeBytes(of: word.bigEndian) { bytes.append(contentsOf: $0) }
-        }
-        return bytes
-    }
-
-    static func decode(_ bytes: [UInt8]) -> RaftHost.Identity? {
-        guard bytes.count == 16 else { return nil }
-        let words = stride(from: 0, to: 16, by: 8).map { start in
-            bytes[start..<start + 8].reduce(UInt64(0)) { ($0 << 8) | UInt64($1) }
-        }
-        return RaftHost.Identity(memberID: words[0], clusterID: words[1])
+        guard let founding = DataDirectory.founding(members, name: configuration.name, token: configuration.initialClusterToken)
+        else { preconditionFailure("a validated configuration names its member in --initial-cluster") }
+        return founding
     }
 
     static func hex(_ id: UInt64) -> String { String(id, radix: 16) }

@@ -10,10 +10,7 @@ import Storage
 /// MVCC store, answer reads — then advances. Client requests await the outcome of their
 /// entry, bounded by the request timeout.
 actor RaftHost {
-    struct Identity: Sendable {
-        var memberID: UInt64
-        var clusterID: UInt64
-    }
+    typealias Identity = MemberIdentity
 
     private struct Waiter<Value: Sendable> {
         var continuation: CheckedContinuation<Value, any Error>

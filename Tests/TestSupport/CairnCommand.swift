@@ -1,0 +1,36 @@
+import Foundation
+
+/// Runs the built `cairn` CLI (not the server) to completion, as an operator would, with its
+/// output captured in files under a scratch directory.
+public enum CairnCommand {
+    public struct Run: Sendable {
+        public var status: Int32
+        public var stdout: String
+        public var stderr: String
+    }
+
+    /// Runs `cairn <arguments>`; throws when it does not finish within `timeout`.
+    public static func run(_ arguments: [String], scratchDirectory: String, environment: [String: String]? = nil,
+        timeout: Duration = .seconds(60)) throws -> Run
+    {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: BuildProducts.executable("cairn"))
+        process.arguments = arguments
+        if let environment { process.environment = environment }
+        let stem = scratchDirectory + "/cairn-\(UUID().uuidString)"
+        for path in [stem + ".out", stem + ".err"] where !FileManager.default.createFile(atPath: path, contents: nil) {
+            throw ServerBinaryError(message: "cannot create \(path) for cairn's output")
+        }
+        process.standardInput = FileHandle.nullDevice
+        process.standardOutput = FileHandle(forWritingAtPath: stem + ".out")
+        process.standardError = FileHandle(forWritingAtPath: stem + ".err")
+        let exited = try ProcessExit.run(process)
+        guard exited.wait(upTo: timeout) else {
+            process.terminate()
+            throw ServerBinaryError(message: "cairn \(arguments.joined(separator: " ")) did not finish in \(timeout)")
+        }
+        let read = { (path: String) in String(decoding: FileManager.default.contents(atPath: path) ?? Data(), as: UTF8.self) }
+        defer { for path in [stem + ".out", stem + ".err"] { try? FileManager.default.removeItem(atPath: path) } }
+        return Run(status: process.terminationStatus, stdout: read(stem + ".out"), stderr: read(stem + ".err"))
+    }
+}
