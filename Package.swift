@@ -76,7 +76,8 @@ let package = Package(
         // Drives `cairn server` (or etcd: CAIRN_COMPAT_SERVER=etcd) with the real etcdctl; see docs/compatibility.md.
         .testTarget(name: "BackupTests", dependencies: ["Backup", "Raft", "Storage", "TestSupport"]),
         // Fixtures/ holds a snapshot made by a real etcd 3.4.23 (Fixtures/make-fixture.sh), found through #filePath.
-        .testTarget(name: "RestoreTests", dependencies: ["Restore", "Backup", "Storage", "API", "TestSupport"],
+        .testTarget(name: "RestoreTests", dependencies: ["Restore", "Backup", "Storage", "API", "TestSupport",
+            .product(name: "Yams", package: "Yams")],
             exclude: ["Fixtures"]),
         // Several `cairn server` processes on loopback: replication, failover, membership.
         .testTarget(name: "ClusterTests", dependencies: ["TestSupport"]),
