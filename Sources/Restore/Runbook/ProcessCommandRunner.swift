@@ -85,13 +85,17 @@ public struct ProcessCommandRunner: Sendable {
         }
 
         private func spawn(output: Int32) throws -> pid_t {
-            Self.closeOnExecAboveStandardDescriptors()
             var actions = posix_spawn_file_actions_t()
             posix_spawn_file_actions_init(&actions)
             defer { posix_spawn_file_actions_destroy(&actions) }
             posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
             posix_spawn_file_actions_adddup2(&actions, output, 1)
             posix_spawn_file_actions_adddup2(&actions, output, 2)
+            if let closeFrom = Self.addCloseFrom {
+                _ = closeFrom(&actions, 3)
+            } else {
+                Self.closeOnExecAboveStandardDescriptors()
+            }
             var attributes = posix_spawnattr_t()
             posix_spawnattr_init(&attributes)
             defer { posix_spawnattr_destroy(&attributes) }
@@ -116,8 +120,17 @@ public struct ProcessCommandRunner: Sendable {
             return pid
         }
 
-        /// Marks this process's descriptors above 2 close-on-exec (this process never execs), so
-        /// a child, and any daemon it leaves behind, holds none of them.
+        /// glibc 2.34's `posix_spawn_file_actions_addclosefrom_np`: the child closes every
+        /// descriptor from 3 up, including ones other threads open while it starts. Looked up at
+        /// run time because Swift's Glibc module does not declare it.
+        private typealias AddCloseFrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>?, Int32) -> Int32
+        private static let addCloseFrom: AddCloseFrom? = {
+            guard let symbol = dlsym(dlopen(nil, RTLD_NOW), "posix_spawn_file_actions_addclosefrom_np") else { return nil }
+            return unsafeBitCast(symbol, to: AddCloseFrom.self)
+        }()
+
+        /// Without closefrom: marks this process's descriptors above 2 close-on-exec (this
+        /// process never execs), so a child, and any daemon it leaves behind, holds none of them.
         private static func closeOnExecAboveStandardDescriptors() {
             guard let names = try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd") else { return }
             for name in names {
