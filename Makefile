@@ -23,9 +23,12 @@ test: deps
 	swift build $(SWIFT_BUILD_FLAGS) --build-tests
 	swift test $(SWIFT_BUILD_FLAGS) --skip-build --disable-swift-testing
 
-# A single-node member on 127.0.0.1:2379 (peer 127.0.0.1:2380) with its data in ./default.cairn.
+# A single-node member on 127.0.0.1:2379 (peer 127.0.0.1:2380) with its data in ./default.cairn,
+# snapshotting itself into ./backups at start and then hourly (verified, catalogued, pruned).
 run: build
-	exec "$$(swift build $(SWIFT_BUILD_FLAGS) --show-bin-path)/cairn" server --name default --data-dir ./default.cairn
+	exec "$$(swift build $(SWIFT_BUILD_FLAGS) --show-bin-path)/cairn" server --name default --data-dir ./default.cairn \
+		--snapshot-schedule @hourly --snapshot-dir ./backups --snapshot-on-start=true \
+		--snapshot-retain-hourly 24 --snapshot-retain-daily 7 --snapshot-retain-weekly 4
 
 clean:
 	swift package clean

@@ -61,10 +61,13 @@ let package = Package(
                 .product(name: "Yams", package: "Yams"),
             ]
         ),
+        // Scheduled snapshots: cron expressions, retention, the catalog, the metrics file.
+        .target(name: "Scheduler", dependencies: ["Backup", .product(name: "Logging", package: "swift-log")]),
         .executableTarget(
             name: "cairn",
             dependencies: [
-                "Server", "Backup", "Restore",
+                "Server", "Backup", "Restore", "Scheduler",
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -75,6 +78,8 @@ let package = Package(
         .testTarget(name: "StorageTests", dependencies: ["Storage", "StorageCrashChild", "TestSupport"]),
         // Drives `cairn server` (or etcd: CAIRN_COMPAT_SERVER=etcd) with the real etcdctl; see docs/compatibility.md.
         .testTarget(name: "BackupTests", dependencies: ["Backup", "Raft", "Storage", "TestSupport"]),
+        .testTarget(name: "SchedulerTests", dependencies: ["Scheduler", "Backup", "Storage", "TestSupport",
+            .product(name: "Logging", package: "swift-log")]),
         // Fixtures/ holds a snapshot made by a real etcd 3.4.23 (Fixtures/make-fixture.sh), found through #filePath.
         .testTarget(name: "RestoreTests", dependencies: ["Restore", "Backup", "Storage", "API", "TestSupport",
             .product(name: "Yams", package: "Yams")],

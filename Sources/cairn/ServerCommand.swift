@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Logging
+import Scheduler
 import Server
 
 /// `cairn server`: the daemon, configured with etcd's flag names, environment variables and
@@ -40,10 +41,65 @@ struct ServerCommand: AsyncParsableCommand {
             "version": "\(Cairn.version)",
         ])
         do {
-            try await ServerRunner.run(configuration: configuration, logger: logger)
+            guard let schedule = try SnapshotsInProcess(configuration: configuration, logger: logger) else {
+                try await ServerRunner.run(configuration: configuration, logger: logger)
+                return
+            }
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { try await ServerRunner.run(configuration: configuration, logger: logger) }
+                group.addTask { try await schedule.run() }
+                // The server returns when it stops; the scheduler only when cancelled.
+                try await group.next()
+                group.cancelAll()
+            }
         } catch {
             logger.critical("cairn server failed", metadata: ["error": "\(error)"])
             throw ExitCode.failure
         }
+    }
+}
+
+/// `--snapshot-schedule`: the scheduler of `cairn schedule run` inside the server process,
+/// snapshotting this member through its own client URL once it serves.
+struct SnapshotsInProcess: Sendable {
+    let scheduler: SnapshotScheduler
+    let endpoint: String
+    let lock: DirectoryLock
+
+    init?(configuration: ServerConfiguration, logger: Logger) throws {
+        let settings = configuration.snapshots
+        guard let schedule = settings.schedule, let directory = settings.directory else { return nil }
+        let expression: CronExpression
+        do {
+            expression = try CronExpression(parsing: schedule)
+        } catch {
+            throw ValidationError("--snapshot-schedule: \(error)")
+        }
+        let timeZone = TimeZone(identifier: settings.timeZone) ?? TimeZone(identifier: "UTC")!
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        lock = try DirectoryLock(directory: directory)
+        let url = configuration.listenClientURLs[0]
+        let endpoint = "http://\(url.host == "0.0.0.0" ? "127.0.0.1" : url.host):\(url.port)"
+        self.endpoint = endpoint
+        let job = SnapshotJob(directory: directory,
+            policy: RetentionPolicy(retainLast: settings.retainLast, hourly: settings.retainHourly,
+                daily: settings.retainDaily, weekly: settings.retainWeekly, monthly: settings.retainMonthly),
+            timeZone: timeZone,
+            save: { path in
+                _ = try await OnlineSnapshot.save(endpoint: endpoint, to: path, force: false, level: 3, toolVersion: Cairn.version)
+            },
+            logger: logger)
+        scheduler = SnapshotScheduler(job: job, timing: .cron(expression, timeZone), jitter: settings.jitter,
+            runAtStart: settings.onStart)
+    }
+
+    /// Waits until the member serves (a leader, a linearizable read), then follows the schedule.
+    func run() async throws {
+        while true {
+            if case .up(_, true, _) = try await EndpointProbe.ask(endpoint: endpoint) { break }
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        try await scheduler.run()
+        withExtendedLifetime(lock) {}
     }
 }

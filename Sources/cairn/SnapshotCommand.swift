@@ -8,7 +8,7 @@ struct SnapshotCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "snapshot",
         abstract: "Save, inspect and verify snapshot archives (tar + zstd, with a manifest and SHA-256 sums).",
-        subcommands: [Save.self, Status.self, Verify.self, Restore.self]
+        subcommands: [Save.self, Status.self, Verify.self, Restore.self, List.self]
     )
 
     enum OutputFormat: String, ExpressibleByArgument, CaseIterable {

@@ -1,11 +1,11 @@
 /// Durations written as etcd's flags take them (Go's `time.ParseDuration`): a sequence of
 /// decimal numbers, each with a unit — `200ms`, `10m`, `1h30m`, `1.5s`.
-enum GoDuration {
+public enum GoDuration {
     private static let units: [(suffix: String, nanoseconds: Double)] = [
         ("ns", 1), ("us", 1e3), ("µs", 1e3), ("ms", 1e6), ("s", 1e9), ("m", 60e9), ("h", 3600e9),
     ]
 
-    static func parse(_ text: String) -> Duration? {
+    public static func parse(_ text: String) -> Duration? {
         var rest = Substring(text.trimmingCharacters(in: .whitespacesAndNewlines))
         if rest == "0" { return .zero }
         guard !rest.isEmpty else { return nil }

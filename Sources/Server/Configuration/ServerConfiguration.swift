@@ -33,6 +33,23 @@ public struct ServerConfiguration: Sendable, Equatable {
     public var logLevel = "info"
     public var watchProgressNotifyInterval = Duration.seconds(600)
     public var leaseCheckpointInterval = Duration.seconds(300)
+    /// cairn's own: scheduled snapshots taken by the server process itself (`cairn schedule run`
+    /// in the same process), when `snapshotSchedule` is set.
+    public var snapshots = SnapshotSchedule()
+
+    public struct SnapshotSchedule: Sendable, Equatable {
+        /// A cron expression (validated where the scheduler is built).
+        public var schedule: String?
+        public var directory: String?
+        public var retainLast: Int?
+        public var retainHourly: Int?
+        public var retainDaily: Int?
+        public var retainWeekly: Int?
+        public var retainMonthly: Int?
+        public var timeZone = "UTC"
+        public var jitter = Duration.zero
+        public var onStart = false
+    }
 
     public init() {}
 
@@ -59,6 +76,12 @@ public struct ServerConfiguration: Sendable, Equatable {
         }
         guard quotaBackendBytes > 0 else { throw ConfigurationError("--quota-backend-bytes must be positive") }
         guard !listenClientURLs.isEmpty else { throw ConfigurationError("--listen-client-urls is empty") }
+        if snapshots.schedule != nil && snapshots.directory == nil {
+            throw ConfigurationError("--snapshot-schedule needs --snapshot-dir, the backup directory to write into")
+        }
+        if snapshots.schedule == nil && snapshots != SnapshotSchedule() {
+            throw ConfigurationError("--snapshot-dir, --snapshot-retain-* and the other snapshot settings need --snapshot-schedule")
+        }
         try refuseWhatThisVersionCannotDo()
     }
 

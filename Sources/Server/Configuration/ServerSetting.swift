@@ -86,6 +86,44 @@ struct ServerSetting: Sendable {
         ServerSetting("experimental-lease-checkpoint-interval", "period of recording remaining lease TTLs through raft (5m)") {
             $0.leaseCheckpointInterval = try duration($1, "experimental-lease-checkpoint-interval")
         },
+        ServerSetting("snapshot-schedule", "cron expression of scheduled snapshots, e.g. @hourly (cairn; needs --snapshot-dir)") {
+            $0.snapshots.schedule = $1.trimmingCharacters(in: .whitespacesAndNewlines)
+        },
+        ServerSetting("snapshot-dir", "backup directory of scheduled snapshots (cairn)") { $0.snapshots.directory = $1 },
+        ServerSetting("snapshot-retain-last", "scheduled snapshots: keep the newest N (cairn)") {
+            $0.snapshots.retainLast = Int(try integer($1, "snapshot-retain-last", in: 1...1_000_000))
+        },
+        ServerSetting("snapshot-retain-hourly", "scheduled snapshots: keep one of each of the last N hours (cairn)") {
+            $0.snapshots.retainHourly = Int(try integer($1, "snapshot-retain-hourly", in: 1...1_000_000))
+        },
+        ServerSetting("snapshot-retain-daily", "scheduled snapshots: keep one of each of the last N days (cairn)") {
+            $0.snapshots.retainDaily = Int(try integer($1, "snapshot-retain-daily", in: 1...1_000_000))
+        },
+        ServerSetting("snapshot-retain-weekly", "scheduled snapshots: keep one of each of the last N weeks (cairn)") {
+            $0.snapshots.retainWeekly = Int(try integer($1, "snapshot-retain-weekly", in: 1...1_000_000))
+        },
+        ServerSetting("snapshot-retain-monthly", "scheduled snapshots: keep one of each of the last N months (cairn)") {
+            $0.snapshots.retainMonthly = Int(try integer($1, "snapshot-retain-monthly", in: 1...1_000_000))
+        },
+        ServerSetting("snapshot-time-zone", "time zone of the snapshot schedule and retention days (UTC)") {
+            let zone = $1.trimmingCharacters(in: .whitespacesAndNewlines)
+            guard TimeZone(identifier: zone) != nil else {
+                throw ConfigurationError("snapshot-time-zone: \"\(zone)\" is not a known time zone (e.g. UTC, Europe/Berlin)")
+            }
+            $0.snapshots.timeZone = zone
+        },
+        ServerSetting("snapshot-jitter", "start each scheduled snapshot up to this long late, at random (0s)") {
+            guard let jitter = GoDuration.parse($1) else {
+                throw ConfigurationError("snapshot-jitter: \"\($1)\" is not a duration such as 30s or 5m")
+            }
+            $0.snapshots.jitter = jitter
+        },
+        ServerSetting("snapshot-on-start", "take a scheduled snapshot as soon as the server serves (true or false)") {
+            guard let value = Bool($1.trimmingCharacters(in: .whitespacesAndNewlines).lowercased()) else {
+                throw ConfigurationError("snapshot-on-start: \"\($1)\" is neither true nor false")
+            }
+            $0.snapshots.onStart = value
+        },
         ServerSetting("log-level", "debug, info, warn or error") {
             let level = $1.trimmingCharacters(in: .whitespacesAndNewlines)
             guard ["debug", "info", "warn", "error"].contains(level) else {

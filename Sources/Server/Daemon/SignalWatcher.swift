@@ -2,11 +2,11 @@ import Dispatch
 import Foundation
 
 /// Turns termination signals into an awaitable event.
-final class SignalWatcher: Sendable {
+public final class SignalWatcher: Sendable {
     private let stream: AsyncStream<Int32>
     nonisolated(unsafe) private var sources: [any DispatchSourceSignal] = []
 
-    init(signals: [Int32]) {
+    public init(signals: [Int32]) {
         let (stream, continuation) = AsyncStream.makeStream(of: Int32.self)
         self.stream = stream
         var sources: [any DispatchSourceSignal] = []
@@ -22,7 +22,7 @@ final class SignalWatcher: Sendable {
     }
 
     /// Waits for the first of the watched signals.
-    func next() async -> Int32 {
+    public func next() async -> Int32 {
         for await number in stream { return number }
         return SIGTERM
     }
