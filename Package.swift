@@ -78,10 +78,10 @@ let package = Package(
         .testTarget(name: "StorageTests", dependencies: ["Storage", "StorageCrashChild", "TestSupport"]),
         // Drives `cairn server` (or etcd: CAIRN_COMPAT_SERVER=etcd) with the real etcdctl; see docs/compatibility.md.
         .testTarget(name: "BackupTests", dependencies: ["Backup", "Raft", "Storage", "TestSupport"]),
-        .testTarget(name: "SchedulerTests", dependencies: ["Scheduler", "Backup", "Storage", "TestSupport",
+        .testTarget(name: "SchedulerTests", dependencies: ["Scheduler", "Backup", "Storage", "Raft", "TestSupport",
             .product(name: "Logging", package: "swift-log")]),
         // Fixtures/ holds a snapshot made by a real etcd 3.4.23 (Fixtures/make-fixture.sh), found through #filePath.
-        .testTarget(name: "RestoreTests", dependencies: ["Restore", "Backup", "Storage", "API", "TestSupport",
+        .testTarget(name: "RestoreTests", dependencies: ["Restore", "Backup", "Storage", "API", "Raft", "TestSupport",
             .product(name: "Yams", package: "Yams")],
             exclude: ["Fixtures"]),
         // Several `cairn server` processes on loopback: replication, failover, membership.

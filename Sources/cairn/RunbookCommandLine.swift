@@ -24,10 +24,6 @@ struct RunbookCommandLine: AsyncParsableCommand {
         }
     }
 
-    static func fail(_ error: any Error) -> ExitCode {
-        FileHandle.standardError.write(Data("Error: \(error)\n".utf8))
-        return ExitCode.failure
-    }
 
     struct RestoreRun: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -54,7 +50,7 @@ struct RunbookCommandLine: AsyncParsableCommand {
                 let runbook = try RunbookCommandLine.load(plan: plan)
                 _ = try await runbook.restore(snapshot: RunbookCommandLine.absolute(snapshot), dryRun: dryRun, resume: resume)
             } catch {
-                throw RunbookCommandLine.fail(error)
+                throw CommandFailure.exit(error)
             }
         }
     }
@@ -71,7 +67,7 @@ struct RunbookCommandLine: AsyncParsableCommand {
             do {
                 _ = try await RunbookCommandLine.load(plan: plan).rollback(dryRun: dryRun)
             } catch {
-                throw RunbookCommandLine.fail(error)
+                throw CommandFailure.exit(error)
             }
         }
     }

@@ -65,10 +65,6 @@ struct ScheduleCommand: AsyncParsableCommand {
         return logger
     }
 
-    static func fail(_ error: any Error) -> ExitCode {
-        FileHandle.standardError.write(Data("Error: \(error)\n".utf8))
-        return ExitCode.failure
-    }
 
     struct Run: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -102,7 +98,7 @@ struct ScheduleCommand: AsyncParsableCommand {
                 try await ScheduleCommand.runUntilSignalled(scheduler)
                 withExtendedLifetime(lock) {}
             } catch {
-                throw ScheduleCommand.fail(error)
+                throw CommandFailure.exit(error)
             }
         }
     }
@@ -122,7 +118,7 @@ struct ScheduleCommand: AsyncParsableCommand {
                 print("Snapshot \(policy.dir)/\(entry.file): revision \(entry.manifest.revision), \(entry.sizeBytes) bytes, verified")
                 withExtendedLifetime(lock) {}
             } catch {
-                throw ScheduleCommand.fail(error)
+                throw CommandFailure.exit(error)
             }
         }
     }
@@ -152,7 +148,7 @@ struct ScheduleCommand: AsyncParsableCommand {
                 print("\(plan.keep.count) kept, \(plan.delete.count) \(dryRun ? "to delete" : "deleted") (policy: \(policy.retention))")
                 withExtendedLifetime(lock) {}
             } catch {
-                throw ScheduleCommand.fail(error)
+                throw CommandFailure.exit(error)
             }
         }
     }

@@ -95,8 +95,7 @@ struct SnapshotCommand: AsyncParsableCommand {
                         toolVersion: Cairn.version)
                 }
             } catch {
-                FileHandle.standardError.write(Data("Error: \(error)\n".utf8))
-                throw ExitCode.failure
+                throw CommandFailure.exit(error)
             }
             switch writeOut {
             case .json: try SnapshotCommand.printJSON(saved.manifest)
@@ -129,8 +128,7 @@ struct SnapshotCommand: AsyncParsableCommand {
                     rows = SnapshotCommand.rows(manifest, sha256: report.sha256, compressedBytes: report.compressedBytes)
                 }
             } catch {
-                FileHandle.standardError.write(Data("Error: \(error)\n".utf8))
-                throw ExitCode.failure
+                throw CommandFailure.exit(error)
             }
             switch writeOut {
             case .json: try SnapshotCommand.printJSON(manifest)

@@ -20,8 +20,7 @@ extension SnapshotCommand {
                 }
                 catalog = try BackupCatalog.load(from: dir)
             } catch {
-                FileHandle.standardError.write(Data("Error: \(error)\n".utf8))
-                throw ExitCode.failure
+                throw CommandFailure.exit(error)
             }
             let files = Set(((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []).filter { $0.hasSuffix(".cairn") })
             let catalogued = Set(catalog.snapshots.map(\.file))

@@ -62,8 +62,7 @@ extension SnapshotCommand {
                 meter.finish()
             } catch {
                 meter.finish()
-                FileHandle.standardError.write(Data("Error: \(error)\n".utf8))
-                throw ExitCode.failure
+                throw CommandFailure.exit(error)
             }
             switch writeOut {
             case .json: try SnapshotCommand.printJSON(summary)

@@ -1,4 +1,5 @@
 import Foundation
+import Raft
 import XCTest
 
 /// The test oracle's ISO 8601 weeks agree with Foundation's ISO 8601 calendar, so the property

@@ -1,4 +1,5 @@
 import Foundation
+import Raft
 @testable import Scheduler
 import XCTest
 

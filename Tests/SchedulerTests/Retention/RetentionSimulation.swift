@@ -1,4 +1,5 @@
 import Foundation
+import Raft
 @testable import Scheduler
 
 /// A scheduler's life replayed from a seed: a snapshot every interval with jitter, the machine
