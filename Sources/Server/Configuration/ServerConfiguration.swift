@@ -88,8 +88,8 @@ public struct ServerConfiguration: Sendable, Equatable {
     /// Settings etcd accepts that this version cannot honour yet: refusing them beats
     /// silently running without (an operator would believe compaction or metrics were on).
     private func refuseWhatThisVersionCannotDo() throws {
-        guard listenMetricsURLs.isEmpty else {
-            throw ConfigurationError("--listen-metrics-urls: this cairn version does not serve /metrics and /health yet")
+        for url in listenMetricsURLs where url.scheme != "http" {
+            throw ConfigurationError("--listen-metrics-urls: \(url) needs TLS, which this cairn version does not serve yet")
         }
         guard autoCompactionRetention == "0" || autoCompactionRetention.isEmpty else {
             throw ConfigurationError(

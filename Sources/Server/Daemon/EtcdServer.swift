@@ -18,6 +18,8 @@ public final class EtcdServer: Sendable {
     let logger: Logger
     /// What only the leader answers, asked from a follower.
     let leader: LeaderForwarder
+    /// Counters behind `/metrics` that no other component keeps.
+    let counters = ServerCounters()
 
     init(configuration: ServerConfiguration, identity: RaftHost.Identity, store: MVCCStore, host: RaftHost, logger: Logger) {
         self.configuration = configuration
@@ -59,10 +61,16 @@ public final class EtcdServer: Sendable {
         build(&request)
         let cost = request.quotaCostBytes
         if cost > 0, try !store.hasRoom(forBytes: cost) {
+            counters.proposalFailed()
             await raiseNoSpaceAlarm()
             throw StorageError.noSpace
         }
-        return try await host.propose(request, maxRequestBytes: maxRequestBytes)
+        do {
+            return try await host.propose(request, maxRequestBytes: maxRequestBytes)
+        } catch {
+            counters.proposalFailed()
+            throw error
+        }
     }
 
     private func raiseNoSpaceAlarm() async {

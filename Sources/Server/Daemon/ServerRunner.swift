@@ -117,9 +117,13 @@ public enum ServerRunner {
             let transport = HTTP2ServerTransport.Posix(
                 address: .ipv4(host: url.host, port: url.port), transportSecurity: .plaintext, config: transportConfig)
             servers.append(GRPCServer(transport: transport, services: services,
-                interceptors: [RequireLeaderInterceptor(host: host)]))
+                interceptors: [MetricsInterceptor(counters: server.counters), RequireLeaderInterceptor(host: host)]))
         }
         let grpcServers = servers + peerServers
+        var metricsServers: [MetricsHTTPServer] = []
+        for url in configuration.listenMetricsURLs {
+            metricsServers.append(try await MetricsHTTPServer.start(host: url.host, port: url.port, server: server, logger: logger))
+        }
 
         let signals = SignalWatcher(signals: [SIGTERM, SIGINT])
         var failure: (any Error)?
@@ -175,6 +179,7 @@ public enum ServerRunner {
             logger.info("shutting down", metadata: ["reason": "\(reason)"])
             SystemdNotifier.notify("STOPPING=1")
             for grpcServer in grpcServers { grpcServer.beginGracefulShutdown() }
+            for metricsServer in metricsServers { await metricsServer.stop() }
             transport.stop()
             server.leader.stop()
             await host.stop()

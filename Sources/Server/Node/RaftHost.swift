@@ -31,6 +31,8 @@ actor RaftHost {
     private var confState: ConfState
     private(set) var term: Term
     private(set) var leader: NodeID = .none
+    /// Changes to a new, known leader this member has seen (etcd_server_leader_changes_seen_total).
+    private(set) var leaderChangesSeen = 0
     private var tick = 0
     private var stopped = false
 
@@ -148,6 +150,7 @@ actor RaftHost {
                     // answer them now (outcome unknown, as on a timeout) rather than at the
                     // request timeout, so clients retry against the new leader.
                     if leader != .none { failPending(with: EtcdError.leaderChanged) }
+                    if soft.leader != .none { leaderChangesSeen += 1 }
                     leaderWaiters.removeAll { pending in
                         guard pending.target == soft.leader else { return false }
                         pending.waiter.continuation.resume()

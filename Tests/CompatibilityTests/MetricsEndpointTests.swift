@@ -1,0 +1,101 @@
+import Foundation
+import TestSupport
+import XCTest
+
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+/// `--listen-metrics-urls`: the HTTP endpoints probes and Prometheus scrape, with etcd's paths
+/// and shapes (etcd 3.4 has /health, /version and /metrics; /livez and /readyz came in 3.5.13).
+class MetricsEndpointTestCase: CompatibilityTestCase {
+    nonisolated(unsafe) static var metricsPort: UInt16 = 0
+
+    override class var serverArguments: [String] {
+        metricsPort = (try? FreePort.loopback(count: 1).first) ?? 0
+        return ["--listen-metrics-urls", "http://127.0.0.1:\(metricsPort)"]
+    }
+
+    func get(_ path: String) async throws -> (status: Int, body: String) {
+        let url = try XCTUnwrap(URL(string: "http://127.0.0.1:\(Self.metricsPort)\(path)"))
+        var request = URLRequest(url: url)
+        request.timeoutInterval = 10
+        let (data, response) = try await URLSession.shared.data(for: request)
+        return ((response as? HTTPURLResponse)?.statusCode ?? 0, String(decoding: data, as: UTF8.self))
+    }
+
+    /// The value of an unlabelled sample in the exposition text.
+    func sample(_ name: String, in text: String) -> Double? {
+        text.split(separator: "\n").first { $0.hasPrefix(name + " ") }.flatMap { Double($0.split(separator: " ")[1]) }
+    }
+}
+
+final class MetricsEndpointTests: MetricsEndpointTestCase {
+    func testHealthVersionAndMetricsAnswerAsEtcds() async throws {
+        let health = try await get("/health")
+        XCTAssertEqual(health.status, 200)
+        let healthJSON = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(health.body.utf8)) as? [String: Any])
+        XCTAssertEqual(healthJSON["health"] as? String, "true", health.body)
+
+        // etcd serves /version on its client URLs (HTTP/1 beside gRPC), not on the metrics ones;
+        // cairn's client URLs speak gRPC only, so it serves /version here.
+        if server.binary.kind == .cairn {
+            let version = try await get("/version")
+            XCTAssertEqual(version.status, 200)
+            let versionJSON = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(version.body.utf8)) as? [String: String])
+            XCTAssertEqual(versionJSON["etcdserver"], "3.5.17", version.body)
+            XCTAssertNotNil(versionJSON["etcdcluster"], version.body)
+        }
+
+        let before = try await get("/metrics")
+        XCTAssertEqual(before.status, 200)
+        XCTAssertEqual(sample("etcd_server_has_leader", in: before.body), 1, before.body)
+        let revision = try XCTUnwrap(sample("etcd_debugging_mvcc_current_revision", in: before.body))
+        for index in 0..<3 { _ = try put("metrics/\(index)", "v") }
+        let after = try await get("/metrics")
+        XCTAssertEqual(sample("etcd_debugging_mvcc_current_revision", in: after.body), revision + 3)
+        XCTAssertGreaterThan(try XCTUnwrap(sample("etcd_mvcc_db_total_size_in_bytes", in: after.body)), 0)
+        XCTAssertTrue(after.body.contains("# TYPE etcd_server_leader_changes_seen_total counter"), after.body)
+        XCTAssertTrue(after.body.contains("grpc_server_handled_total{grpc_code=\"OK\",grpc_method=\"Put\",grpc_service=\"etcdserverpb.KV\",grpc_type=\"unary\"}"),
+            after.body)
+
+        let missing = try await get("/no-such-path")
+        XCTAssertEqual(missing.status, 404)
+    }
+
+    func testLivezAndReadyzListTheirChecks() async throws {
+        guard server.binary.kind == .cairn else { throw XCTSkip("etcd 3.4 has no /livez or /readyz (3.5.13 added them)") }
+        let livez = try await get("/livez")
+        XCTAssertEqual(livez.status, 200)
+        XCTAssertEqual(livez.body, "ok\n")
+        let readyz = try await get("/readyz?verbose")
+        XCTAssertEqual(readyz.status, 200)
+        XCTAssertTrue(readyz.body.contains("[+]linearizable_read ok"), readyz.body)
+        XCTAssertTrue(readyz.body.hasSuffix("readyz check passed\n"), readyz.body)
+    }
+}
+
+/// `/health` reports an active alarm, as etcd's does, until it is excluded or disarmed.
+final class MetricsHealthAlarmTests: MetricsEndpointTestCase {
+    override class var serverArguments: [String] { super.serverArguments + ["--quota-backend-bytes", "\(1 << 20)"] }
+
+    func testHealthFailsWhileTheNoSpaceAlarmIsActive() async throws {
+        let value = String(repeating: "x", count: 64 << 10)
+        var refused = false
+        for index in 0..<100 where !refused {
+            refused = try !etcdctl.run(["put", "k\(index)", value]).succeeded
+        }
+        XCTAssertTrue(refused, "100 values of 64 KiB all fit under a 1 MiB quota")
+        let health = try await get("/health")
+        XCTAssertEqual(health.status, 503, health.body)
+        XCTAssertTrue(health.body.contains("\"health\":\"false\""), health.body)
+        if server.binary.kind == .cairn {
+            XCTAssertTrue(health.body.contains("ALARM NOSPACE"), health.body)
+            let excluded = try await get("/health?exclude=NOSPACE")
+            XCTAssertEqual(excluded.status, 200, excluded.body)
+        }
+        _ = try etcdctl.succeed(["alarm", "disarm"])
+        let disarmed = try await get("/health")
+        XCTAssertEqual(disarmed.status, 200, disarmed.body)
+    }
+}
