@@ -60,7 +60,7 @@ struct ScheduleCommand: AsyncParsableCommand {
     }
 
     static func logger() -> Logger {
-        var logger = Logger(label: "cairn-schedule") { JSONLogHandler(label: $0, level: .info) }
+        var logger = Logger(label: "cairn-schedule") { EtcdLogHandler(label: $0, level: .info) }
         logger.logLevel = .info
         return logger
     }

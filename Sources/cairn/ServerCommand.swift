@@ -33,7 +33,7 @@ struct ServerCommand: AsyncParsableCommand {
             case "error": .error
             default: .info
             }
-        LoggingSystem.bootstrap { JSONLogHandler(label: $0, level: level) }
+        LoggingSystem.bootstrap { EtcdLogHandler(label: $0, level: level, format: EtcdLogHandler.Format(rawValue: configuration.logFormat) ?? .json) }
         let logger = Logger(label: "cairn")
         for note in resolution.notes { logger.warning("\(note)") }
         logger.info("starting cairn", metadata: [

@@ -59,7 +59,7 @@ final class ConfigurationResolverTests: XCTestCase {
     func testSettingsThisVersionCannotHonourAreRefused() {
         let cases: [([String], String)] = [
             (["--initial-cluster-state", "existing"], "must also list running members to join through"),
-            (["--listen-metrics-urls", "http://127.0.0.1:2381"], "does not serve /metrics"),
+            (["--listen-metrics-urls", "https://127.0.0.1:2381"], "needs TLS"),
             (["--auto-compaction-retention", "1h"], "no automatic compaction yet"),
         ]
         for (arguments, expected) in cases {
@@ -99,6 +99,11 @@ final class ConfigurationResolverTests: XCTestCase {
             (["stray"], "unexpected argument \"stray\""),
             (["--experimental-watch-progress-notify-interval", "10"], "is not a positive duration"),
             (["--experimental-watch-progress-notify-interval", "0"], "is not a positive duration"),
+            (["--log-format", "yaml"], "log-format: \"yaml\" is neither json nor console"),
+            (["--snapshot-schedule", "@hourly"], "--snapshot-schedule needs --snapshot-dir"),
+            (["--snapshot-dir", "/backups"], "need --snapshot-schedule"),
+            (["--snapshot-time-zone", "Mars/Olympus"], "snapshot-time-zone: \"Mars/Olympus\" is not a known time zone"),
+            (["--snapshot-on-start", "maybe"], "snapshot-on-start: \"maybe\" is neither true nor false"),
         ]
         for (arguments, expected) in cases {
             XCTAssertThrowsError(try resolve(arguments), "\(arguments)") { error in

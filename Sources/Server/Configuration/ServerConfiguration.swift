@@ -31,6 +31,8 @@ public struct ServerConfiguration: Sendable, Equatable {
     public var autoCompactionMode = "periodic"
     public var autoCompactionRetention = "0"
     public var logLevel = "info"
+    /// `json` (etcd's default) or `console`.
+    public var logFormat = "json"
     public var watchProgressNotifyInterval = Duration.seconds(600)
     public var leaseCheckpointInterval = Duration.seconds(300)
     /// cairn's own: scheduled snapshots taken by the server process itself (`cairn schedule run`

@@ -124,6 +124,13 @@ struct ServerSetting: Sendable {
             }
             $0.snapshots.onStart = value
         },
+        ServerSetting("log-format", "json (one object per line) or console") {
+            let format = $1.trimmingCharacters(in: .whitespacesAndNewlines)
+            guard format == "json" || format == "console" else {
+                throw ConfigurationError("log-format: \"\($1)\" is neither json nor console")
+            }
+            $0.logFormat = format
+        },
         ServerSetting("log-level", "debug, info, warn or error") {
             let level = $1.trimmingCharacters(in: .whitespacesAndNewlines)
             guard ["debug", "info", "warn", "error"].contains(level) else {

@@ -19,7 +19,7 @@ public enum ServerRunner {
         // A peer closing a stream mid-copy must fail that copy, not kill the process.
         signal(SIGPIPE, SIG_IGN)
         let directory = DataDirectory(root: configuration.resolvedDataDir)
-        try FileManager.default.createDirectory(atPath: directory.snapshotDirectory, withIntermediateDirectories: true)
+        try makePrivateDirectories(directory, logger: logger)
         let joining = !directory.hasWAL && configuration.initialClusterState == .existing
         let joined = joining ? try await joinCluster(configuration: configuration, logger: logger) : nil
         let bootstrapIdentity = joined?.identity ?? founding(configuration).identity
@@ -189,6 +189,28 @@ public enum ServerRunner {
         store.close()
         if let failure { throw failure }
         logger.info("stopped")
+    }
+
+    /// The data-dir and its `member`, `member/snap` directories, created 0700 as etcd creates
+    /// them (keys, values and leases are readable there); an existing data-dir open to others
+    /// is used but warned about, as etcd does.
+    private static func makePrivateDirectories(_ directory: DataDirectory, logger: Logger) throws {
+        let parent = (directory.root as NSString).deletingLastPathComponent
+        if !parent.isEmpty { try FileManager.default.createDirectory(atPath: parent, withIntermediateDirectories: true) }
+        for path in [directory.root, directory.root + "/member", directory.snapshotDirectory] {
+            var info = stat()
+            if stat(path, &info) == 0 {
+                if path == directory.root, info.st_mode & 0o077 != 0 {
+                    logger.warning("the data-dir is readable by other users; 0700 is recommended", metadata: [
+                        "data-dir": "\(path)", "permission": "\(String(info.st_mode & 0o777, radix: 8))",
+                    ])
+                }
+                continue
+            }
+            guard mkdir(path, 0o700) == 0 || errno == EEXIST else {
+                throw ConfigurationError("cannot create \(path): \(String(cString: strerror(errno)))")
+            }
+        }
     }
 
     /// The backend must hold at least what the WAL's last snapshot covers. It lags only when

@@ -1,16 +1,24 @@
 import Foundation
 import Logging
 
-/// etcd-style structured logs: one JSON object per line on stderr with `ts`, `level`,
-/// `caller`, `msg`, then the metadata fields.
-public struct JSONLogHandler: LogHandler {
+/// etcd-style logs on stderr (`--log-format`): one JSON object per line with `ts`, `level`,
+/// `caller`, `msg`, then the metadata fields; or zap's console layout, the same fields
+/// tab-separated with the metadata as a JSON object.
+public struct EtcdLogHandler: LogHandler {
+    public enum Format: String, Sendable {
+        case json
+        case console
+    }
+
     public var metadata: Logger.Metadata = [:]
     public var logLevel: Logger.Level
     private let label: String
+    private let format: Format
 
-    public init(label: String, level: Logger.Level) {
+    public init(label: String, level: Logger.Level, format: Format = .json) {
         self.label = label
         self.logLevel = level
+        self.format = format
     }
 
     public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
@@ -26,8 +34,15 @@ public struct JSONLogHandler: LogHandler {
             ("msg", event.message.description),
         ]
         let merged = metadata.merging(event.metadata ?? [:]) { $1 }
-        for key in merged.keys.sorted() { fields.append((key, merged[key]!.description)) }
-        let line = "{" + fields.map { "\(Self.quote($0.0)):\(Self.quote($0.1))" }.joined(separator: ",") + "}\n"
+        let extra = merged.keys.sorted().map { ($0, merged[$0]!.description) }
+        let line: String
+        switch format {
+        case .json:
+            line = "{" + (fields + extra).map { "\(Self.quote($0.0)):\(Self.quote($0.1))" }.joined(separator: ",") + "}\n"
+        case .console:
+            let object = extra.isEmpty ? "" : "\t{" + extra.map { "\(Self.quote($0.0)): \(Self.quote($0.1))" }.joined(separator: ", ") + "}"
+            line = fields.map(\.1).joined(separator: "\t") + object + "\n"
+        }
         FileHandle.standardError.write(Data(line.utf8))
     }
 
