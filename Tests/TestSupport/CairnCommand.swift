@@ -21,9 +21,11 @@ public enum CairnCommand {
         for path in [stem + ".out", stem + ".err"] where !FileManager.default.createFile(atPath: path, contents: nil) {
             throw ServerBinaryError(message: "cannot create \(path) for cairn's output")
         }
+        let handles = [FileHandle(forWritingAtPath: stem + ".out"), FileHandle(forWritingAtPath: stem + ".err")]
+        defer { handles.forEach { try? $0?.close() } }
         process.standardInput = FileHandle.nullDevice
-        process.standardOutput = FileHandle(forWritingAtPath: stem + ".out")
-        process.standardError = FileHandle(forWritingAtPath: stem + ".err")
+        process.standardOutput = handles[0]
+        process.standardError = handles[1]
         let exited = try ProcessExit.run(process)
         guard exited.wait(upTo: timeout) else {
             process.terminate()

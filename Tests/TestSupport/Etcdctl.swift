@@ -45,9 +45,14 @@ public struct Etcdctl: Sendable {
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = globalArguments + arguments
         process.environment = environment
-        process.standardInput = FileHandle(forReadingAtPath: paths.input)
-        process.standardOutput = FileHandle(forWritingAtPath: paths.output)
-        process.standardError = FileHandle(forWritingAtPath: paths.error)
+        let handles = [FileHandle(forReadingAtPath: paths.input), FileHandle(forWritingAtPath: paths.output),
+            FileHandle(forWritingAtPath: paths.error)]
+        // Closed explicitly: the Process keeps them open otherwise, and a suite that runs
+        // thousands of commands runs out of descriptors (Foundation's Process.run crashed past ~1,300).
+        defer { handles.forEach { try? $0?.close() } }
+        process.standardInput = handles[0]
+        process.standardOutput = handles[1]
+        process.standardError = handles[2]
         let exited = try ProcessExit.run(process)
         let timedOut = !exited.wait(upTo: timeout ?? commandTimeout + .seconds(10))
         if timedOut {
