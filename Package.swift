@@ -97,7 +97,9 @@ let package = Package(
                 "TestSupport", "API",
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
-            ]
+            ],
+            // Fixtures/tls: test-only certificates (make-certificates.sh), found through #filePath.
+            exclude: ["Fixtures"]
         ),
         .testTarget(
             name: "APITests",

@@ -103,7 +103,7 @@ final class ConfigurationResolverTests: XCTestCase {
             (["--snapshot-schedule", "@hourly"], "--snapshot-schedule needs --snapshot-dir"),
             (["--snapshot-dir", "/backups"], "need --snapshot-schedule"),
             (["--snapshot-time-zone", "Mars/Olympus"], "snapshot-time-zone: \"Mars/Olympus\" is not a known time zone"),
-            (["--snapshot-on-start", "maybe"], "snapshot-on-start: \"maybe\" is neither true nor false"),
+            (["--snapshot-on-start=maybe"], "snapshot-on-start: \"maybe\" is neither true nor false"),
         ]
         for (arguments, expected) in cases {
             XCTAssertThrowsError(try resolve(arguments), "\(arguments)") { error in

@@ -68,6 +68,9 @@ public enum ConfigurationResolver {
             guard flag == "config-file" || ServerSetting.named(flag) != nil else {
                 throw ConfigurationError("unknown flag --\(flag) (see cairn server --help)")
             }
+            if value == nil, ServerSetting.named(flag)?.isBoolean == true {
+                value = "true"
+            }
             if value == nil {
                 guard position < arguments.count else { throw ConfigurationError("--\(flag) needs a value") }
                 value = arguments[position]

@@ -38,6 +38,18 @@ public struct ServerConfiguration: Sendable, Equatable {
     /// cairn's own: scheduled snapshots taken by the server process itself (`cairn schedule run`
     /// in the same process), when `snapshotSchedule` is set.
     public var snapshots = SnapshotSchedule()
+    /// `--cert-file --key-file --trusted-ca-file --client-cert-auth`: TLS on https client URLs.
+    public var clientTLS = TLSFiles()
+    /// The `--peer-*` equivalents: accepted only to be refused until peer TLS is served.
+    public var peerTLS = TLSFiles()
+
+    public struct TLSFiles: Sendable, Equatable {
+        public var certFile: String?
+        public var keyFile: String?
+        public var trustedCAFile: String?
+        /// Clients must present a certificate signed by `trustedCAFile`.
+        public var clientCertAuth = false
+    }
 
     public struct SnapshotSchedule: Sendable, Equatable {
         /// A cron expression (validated where the scheduler is built).
@@ -78,6 +90,7 @@ public struct ServerConfiguration: Sendable, Equatable {
         }
         guard quotaBackendBytes > 0 else { throw ConfigurationError("--quota-backend-bytes must be positive") }
         guard !listenClientURLs.isEmpty else { throw ConfigurationError("--listen-client-urls is empty") }
+        try validateClientTLS()
         if snapshots.schedule != nil && snapshots.directory == nil {
             throw ConfigurationError("--snapshot-schedule needs --snapshot-dir, the backup directory to write into")
         }
@@ -87,9 +100,33 @@ public struct ServerConfiguration: Sendable, Equatable {
         try refuseWhatThisVersionCannotDo()
     }
 
+    /// https client URLs need a certificate and its key; client certificates need a CA to check
+    /// them against; every file named must be readable now, not at the first connection.
+    private func validateClientTLS() throws {
+        let secure = listenClientURLs.contains { $0.scheme == "https" }
+        if secure, clientTLS.certFile == nil || clientTLS.keyFile == nil {
+            throw ConfigurationError("--listen-client-urls: https URLs need --cert-file and --key-file")
+        }
+        if clientTLS.clientCertAuth, clientTLS.trustedCAFile == nil {
+            throw ConfigurationError("--client-cert-auth needs --trusted-ca-file, the CA that signs client certificates")
+        }
+        if !secure, clientTLS != TLSFiles() {
+            throw ConfigurationError("--cert-file, --key-file, --trusted-ca-file and --client-cert-auth apply to https --listen-client-urls; none is https")
+        }
+        for (flag, path) in [("cert-file", clientTLS.certFile), ("key-file", clientTLS.keyFile), ("trusted-ca-file", clientTLS.trustedCAFile)] {
+            guard let path else { continue }
+            guard FileManager.default.isReadableFile(atPath: path) else {
+                throw ConfigurationError("--\(flag): cannot read \(path)")
+            }
+        }
+    }
+
     /// Settings etcd accepts that this version cannot honour yet: refusing them beats
     /// silently running without (an operator would believe compaction or metrics were on).
     private func refuseWhatThisVersionCannotDo() throws {
+        guard peerTLS == TLSFiles() else {
+            throw ConfigurationError("--peer-cert-file, --peer-key-file, --peer-trusted-ca-file, --peer-client-cert-auth: this cairn version does not serve TLS between members yet")
+        }
         for url in listenMetricsURLs where url.scheme != "http" {
             throw ConfigurationError("--listen-metrics-urls: \(url) needs TLS, which this cairn version does not serve yet")
         }

@@ -6,13 +6,17 @@ import Foundation
 struct ServerSetting: Sendable {
     let flag: String
     let help: String
+    /// A boolean flag, as Go's flag package reads one: `--flag` alone is true, a value only
+    /// with `=` (`--flag=false`).
+    let isBoolean: Bool
     let apply: @Sendable (inout ServerConfiguration, String) throws -> Void
 
-    init(_ flag: String, _ help: String,
+    init(_ flag: String, _ help: String, isBoolean: Bool = false,
         apply: @escaping @Sendable (inout ServerConfiguration, String) throws -> Void)
     {
         self.flag = flag
         self.help = help
+        self.isBoolean = isBoolean
         self.apply = apply
     }
 
@@ -118,11 +122,20 @@ struct ServerSetting: Sendable {
             }
             $0.snapshots.jitter = jitter
         },
-        ServerSetting("snapshot-on-start", "take a scheduled snapshot as soon as the server serves (true or false)") {
-            guard let value = Bool($1.trimmingCharacters(in: .whitespacesAndNewlines).lowercased()) else {
-                throw ConfigurationError("snapshot-on-start: \"\($1)\" is neither true nor false")
-            }
-            $0.snapshots.onStart = value
+        ServerSetting("snapshot-on-start", "take a scheduled snapshot as soon as the server serves", isBoolean: true) {
+            $0.snapshots.onStart = try boolean($1, "snapshot-on-start")
+        },
+        ServerSetting("cert-file", "TLS certificate (PEM) served on https client URLs") { $0.clientTLS.certFile = $1 },
+        ServerSetting("key-file", "its private key (PEM)") { $0.clientTLS.keyFile = $1 },
+        ServerSetting("trusted-ca-file", "CA certificate(s) (PEM) that sign client certificates") { $0.clientTLS.trustedCAFile = $1 },
+        ServerSetting("client-cert-auth", "require client certificates signed by --trusted-ca-file", isBoolean: true) {
+            $0.clientTLS.clientCertAuth = try boolean($1, "client-cert-auth")
+        },
+        ServerSetting("peer-cert-file", "TLS certificate for peer URLs (not served yet)") { $0.peerTLS.certFile = $1 },
+        ServerSetting("peer-key-file", "its private key (not served yet)") { $0.peerTLS.keyFile = $1 },
+        ServerSetting("peer-trusted-ca-file", "CA of peer certificates (not served yet)") { $0.peerTLS.trustedCAFile = $1 },
+        ServerSetting("peer-client-cert-auth", "require peer certificates (not served yet)", isBoolean: true) {
+            $0.peerTLS.clientCertAuth = try boolean($1, "peer-client-cert-auth")
         },
         ServerSetting("log-format", "json (one object per line) or console") {
             let format = $1.trimmingCharacters(in: .whitespacesAndNewlines)
@@ -175,6 +188,13 @@ struct ServerSetting: Sendable {
             throw ConfigurationError("\(setting): \"\(text)\" is not a positive duration such as 10m or 500ms")
         }
         return duration
+    }
+
+    private static func boolean(_ text: String, _ setting: String) throws -> Bool {
+        guard let value = Bool(text.trimmingCharacters(in: .whitespacesAndNewlines).lowercased()) else {
+            throw ConfigurationError("\(setting): \"\(text)\" is neither true nor false")
+        }
+        return value
     }
 
     private static func integer(_ text: String, _ setting: String, in range: ClosedRange<Int64>) throws -> Int64 {

@@ -109,13 +109,15 @@ public enum ServerRunner {
         ]
         var servers: [GRPCServer<HTTP2ServerTransport.Posix>] = []
         for url in configuration.listenClientURLs {
-            guard url.scheme == "http" else {
-                throw ConfigurationError("listen-client-urls: \(url) needs TLS, which this cairn version does not serve yet")
+            guard url.scheme == "http" || url.scheme == "https" else {
+                throw ConfigurationError("listen-client-urls: \(url): this cairn version serves http and https URLs")
             }
             var transportConfig = HTTP2ServerTransport.Posix.Config.defaults
             transportConfig.rpc.maxRequestPayloadSize = server.maxMessageBytes
             let transport = HTTP2ServerTransport.Posix(
-                address: .ipv4(host: url.host, port: url.port), transportSecurity: .plaintext, config: transportConfig)
+                address: .ipv4(host: url.host, port: url.port),
+                transportSecurity: url.scheme == "https" ? clientTransportSecurity(configuration.clientTLS) : .plaintext,
+                config: transportConfig)
             servers.append(GRPCServer(transport: transport, services: services,
                 interceptors: [MetricsInterceptor(counters: server.counters), RequireLeaderInterceptor(host: host)]))
         }
@@ -189,6 +191,24 @@ public enum ServerRunner {
         store.close()
         if let failure { throw failure }
         logger.info("stopped")
+    }
+
+    /// TLS on https client URLs: the server's certificate, and with `--client-cert-auth` a
+    /// client certificate signed by `--trusted-ca-file` required of every client (checked
+    /// without hostname verification, as etcd checks them).
+    private static func clientTransportSecurity(_ files: ServerConfiguration.TLSFiles)
+        -> HTTP2ServerTransport.Posix.TransportSecurity
+    {
+        // Validation made sure both files are named and readable.
+        let chain: [TLSConfig.CertificateSource] = [.file(path: files.certFile ?? "", format: .pem)]
+        let key = TLSConfig.PrivateKeySource.file(path: files.keyFile ?? "", format: .pem)
+        let roots: TLSConfig.TrustRootsSource? = files.trustedCAFile.map { .certificates([.file(path: $0, format: .pem)]) }
+        if files.clientCertAuth {
+            return .mTLS(certificateChain: chain, privateKey: key) { config in
+                if let roots { config.trustRoots = roots }
+            }
+        }
+        return .tls(certificateChain: chain, privateKey: key)
     }
 
     /// The data-dir and its `member`, `member/snap` directories, created 0700 as etcd creates
