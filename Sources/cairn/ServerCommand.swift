@@ -17,6 +17,11 @@ struct ServerCommand: AsyncParsableCommand {
     var settings: [String] = []
 
     func run() async throws {
+        // Every argument is passed through to the resolver, so help is answered here.
+        if settings.contains(where: { $0 == "--help" || $0 == "-h" || $0 == "-help" }) {
+            print(Self.helpMessage())
+            return
+        }
         let resolution: ConfigurationResolver.Resolution
         do {
             resolution = try ConfigurationResolver.resolve(
