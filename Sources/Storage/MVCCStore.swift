@@ -362,7 +362,9 @@ public final class MVCCStore: @unchecked Sendable {
                     failed.append((job, error))
                 }
             }
+            let commitStarted = ContinuousClock.now
             do throws(StorageError) { try parent.commit() } catch { return error }
+            StorageMetrics.backendCommit.observe(ContinuousClock.now - commitStarted)
             return nil
         }
         if let batchError {

@@ -271,7 +271,9 @@ public final class WAL: @unchecked Sendable {
             }
             let path = segments[segments.count - 1].path
             try FileIO.write(fd, bytes, at: offset, path: path)
+            let syncStarted = ContinuousClock.now
             try FileIO.sync(fd, path)
+            StorageMetrics.walFsync.observe(ContinuousClock.now - syncStarted)
             offset += bytes.count
             for append in appends {
                 lastIndex = max(lastIndex, append.maxIndex)

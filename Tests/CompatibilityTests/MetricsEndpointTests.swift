@@ -51,9 +51,15 @@ final class MetricsEndpointTests: MetricsEndpointTestCase {
         XCTAssertEqual(before.status, 200)
         XCTAssertEqual(sample("etcd_server_has_leader", in: before.body), 1, before.body)
         let revision = try XCTUnwrap(sample("etcd_debugging_mvcc_current_revision", in: before.body))
+        let fsyncs = try XCTUnwrap(sample("etcd_disk_wal_fsync_duration_seconds_count", in: before.body), before.body)
+        let commits = try XCTUnwrap(sample("etcd_disk_backend_commit_duration_seconds_count", in: before.body), before.body)
         for index in 0..<3 { _ = try put("metrics/\(index)", "v") }
         let after = try await get("/metrics")
         XCTAssertEqual(sample("etcd_debugging_mvcc_current_revision", in: after.body), revision + 3)
+        XCTAssertGreaterThanOrEqual(try XCTUnwrap(sample("etcd_disk_wal_fsync_duration_seconds_count", in: after.body)),
+            fsyncs + 3, "every acknowledged put was fsynced in the WAL")
+        XCTAssertGreaterThan(try XCTUnwrap(sample("etcd_disk_backend_commit_duration_seconds_count", in: after.body)), commits)
+        XCTAssertTrue(after.body.contains("etcd_disk_wal_fsync_duration_seconds_bucket{le=\"+Inf\"}"), after.body)
         XCTAssertGreaterThan(try XCTUnwrap(sample("etcd_mvcc_db_total_size_in_bytes", in: after.body)), 0)
         XCTAssertTrue(after.body.contains("# TYPE etcd_server_leader_changes_seen_total counter"), after.body)
         XCTAssertTrue(after.body.contains("grpc_server_handled_total{grpc_code=\"OK\",grpc_method=\"Put\",grpc_service=\"etcdserverpb.KV\",grpc_type=\"unary\"}"),

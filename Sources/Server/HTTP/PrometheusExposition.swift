@@ -1,4 +1,5 @@
 import Foundation
+import Storage
 
 /// `/metrics`: the member's state in the Prometheus text format, under etcd's metric names
 /// where etcd has them, read fresh at each scrape.
@@ -53,6 +54,10 @@ struct PrometheusExposition: Sendable {
                 out.sample("grpc_server_handled_total", count, labels: Self.labels(call).merging(["grpc_code": code]) { $1 })
             }
         }
+        out.histogram("etcd_disk_wal_fsync_duration_seconds", "The latency distributions of fsync called by WAL.",
+            StorageMetrics.walFsync)
+        out.histogram("etcd_disk_backend_commit_duration_seconds", "The latency distributions of commit called by backend.",
+            StorageMetrics.backendCommit)
         Self.processMetrics(into: &out)
         return out.text
     }
@@ -90,6 +95,16 @@ struct PrometheusExposition: Sendable {
         mutating func gauge(_ name: String, _ help: String, _ value: Int, labels: [String: String] = [:]) {
             header(name, help, type: "gauge")
             sample(name, value, labels: labels)
+        }
+
+        mutating func histogram(_ name: String, _ help: String, _ histogram: LatencyHistogram) {
+            let snapshot = histogram.snapshot
+            header(name, help, type: "histogram")
+            for (bound, count) in zip(histogram.boundsSeconds, snapshot.cumulativeCounts) {
+                text += "\(name)_bucket{le=\"\(bound)\"} \(count)\n"
+            }
+            text += "\(name)_bucket{le=\"+Inf\"} \(snapshot.count)\n"
+            text += "\(name)_sum \(snapshot.sumSeconds)\n\(name)_count \(snapshot.count)\n"
         }
 
         mutating func counter(_ name: String, _ help: String, _ value: Int) {
