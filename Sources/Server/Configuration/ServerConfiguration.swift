@@ -40,7 +40,7 @@ public struct ServerConfiguration: Sendable, Equatable {
     public var snapshots = SnapshotSchedule()
     /// `--cert-file --key-file --trusted-ca-file --client-cert-auth`: TLS on https client URLs.
     public var clientTLS = TLSFiles()
-    /// The `--peer-*` equivalents: accepted only to be refused until peer TLS is served.
+    /// The `--peer-*` equivalents, for https peer URLs.
     public var peerTLS = TLSFiles()
 
     public struct TLSFiles: Sendable, Equatable {
@@ -90,7 +90,7 @@ public struct ServerConfiguration: Sendable, Equatable {
         }
         guard quotaBackendBytes > 0 else { throw ConfigurationError("--quota-backend-bytes must be positive") }
         guard !listenClientURLs.isEmpty else { throw ConfigurationError("--listen-client-urls is empty") }
-        try validateClientTLS()
+        try validateTLS()
         if snapshots.schedule != nil && snapshots.directory == nil {
             throw ConfigurationError("--snapshot-schedule needs --snapshot-dir, the backup directory to write into")
         }
@@ -100,23 +100,30 @@ public struct ServerConfiguration: Sendable, Equatable {
         try refuseWhatThisVersionCannotDo()
     }
 
-    /// https client URLs need a certificate and its key; client certificates need a CA to check
-    /// them against; every file named must be readable now, not at the first connection.
-    private func validateClientTLS() throws {
-        let secure = listenClientURLs.contains { $0.scheme == "https" }
-        if secure, clientTLS.certFile == nil || clientTLS.keyFile == nil {
-            throw ConfigurationError("--listen-client-urls: https URLs need --cert-file and --key-file")
+    /// https URLs need a certificate and its key; client certificates need a CA to check them
+    /// against; every file named must be readable now, not at the first connection.
+    private func validateTLS() throws {
+        try Self.validate(clientTLS, secure: listenClientURLs.contains { $0.scheme == "https" }, prefix: "",
+            urlsFlag: "listen-client-urls")
+        let peerURLs = listenPeerURLs + initialAdvertisePeerURLs + resolvedInitialCluster.flatMap(\.peerURLs)
+        try Self.validate(peerTLS, secure: peerURLs.contains { $0.scheme == "https" }, prefix: "peer-",
+            urlsFlag: "listen-peer-urls, --initial-advertise-peer-urls and --initial-cluster")
+    }
+
+    private static func validate(_ files: TLSFiles, secure: Bool, prefix: String, urlsFlag: String) throws {
+        if secure, files.certFile == nil || files.keyFile == nil {
+            throw ConfigurationError("--\(urlsFlag): https URLs need --\(prefix)cert-file and --\(prefix)key-file")
         }
-        if clientTLS.clientCertAuth, clientTLS.trustedCAFile == nil {
-            throw ConfigurationError("--client-cert-auth needs --trusted-ca-file, the CA that signs client certificates")
+        if files.clientCertAuth, files.trustedCAFile == nil {
+            throw ConfigurationError("--\(prefix)client-cert-auth needs --\(prefix)trusted-ca-file, the CA that signs \(prefix.isEmpty ? "client" : "peer") certificates")
         }
-        if !secure, clientTLS != TLSFiles() {
-            throw ConfigurationError("--cert-file, --key-file, --trusted-ca-file and --client-cert-auth apply to https --listen-client-urls; none is https")
+        if !secure, files != TLSFiles() {
+            throw ConfigurationError("--\(prefix)cert-file, --\(prefix)key-file, --\(prefix)trusted-ca-file and --\(prefix)client-cert-auth apply to https --\(urlsFlag); none is https")
         }
-        for (flag, path) in [("cert-file", clientTLS.certFile), ("key-file", clientTLS.keyFile), ("trusted-ca-file", clientTLS.trustedCAFile)] {
+        for (flag, path) in [("cert-file", files.certFile), ("key-file", files.keyFile), ("trusted-ca-file", files.trustedCAFile)] {
             guard let path else { continue }
             guard FileManager.default.isReadableFile(atPath: path) else {
-                throw ConfigurationError("--\(flag): cannot read \(path)")
+                throw ConfigurationError("--\(prefix)\(flag): cannot read \(path)")
             }
         }
     }
@@ -124,9 +131,6 @@ public struct ServerConfiguration: Sendable, Equatable {
     /// Settings etcd accepts that this version cannot honour yet: refusing them beats
     /// silently running without (an operator would believe compaction or metrics were on).
     private func refuseWhatThisVersionCannotDo() throws {
-        guard peerTLS == TLSFiles() else {
-            throw ConfigurationError("--peer-cert-file, --peer-key-file, --peer-trusted-ca-file, --peer-client-cert-auth: this cairn version does not serve TLS between members yet")
-        }
         for url in listenMetricsURLs where url.scheme != "http" {
             throw ConfigurationError("--listen-metrics-urls: \(url) needs TLS, which this cairn version does not serve yet")
         }

@@ -131,10 +131,10 @@ struct ServerSetting: Sendable {
         ServerSetting("client-cert-auth", "require client certificates signed by --trusted-ca-file", isBoolean: true) {
             $0.clientTLS.clientCertAuth = try boolean($1, "client-cert-auth")
         },
-        ServerSetting("peer-cert-file", "TLS certificate for peer URLs (not served yet)") { $0.peerTLS.certFile = $1 },
-        ServerSetting("peer-key-file", "its private key (not served yet)") { $0.peerTLS.keyFile = $1 },
-        ServerSetting("peer-trusted-ca-file", "CA of peer certificates (not served yet)") { $0.peerTLS.trustedCAFile = $1 },
-        ServerSetting("peer-client-cert-auth", "require peer certificates (not served yet)", isBoolean: true) {
+        ServerSetting("peer-cert-file", "TLS certificate (PEM) for https peer URLs, served and presented to peers") { $0.peerTLS.certFile = $1 },
+        ServerSetting("peer-key-file", "its private key (PEM)") { $0.peerTLS.keyFile = $1 },
+        ServerSetting("peer-trusted-ca-file", "CA certificate(s) (PEM) that sign peer certificates") { $0.peerTLS.trustedCAFile = $1 },
+        ServerSetting("peer-client-cert-auth", "require peers to present a certificate of --peer-trusted-ca-file", isBoolean: true) {
             $0.peerTLS.clientCertAuth = try boolean($1, "peer-client-cert-auth")
         },
         ServerSetting("log-format", "json (one object per line) or console") {

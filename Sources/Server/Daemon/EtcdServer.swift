@@ -27,7 +27,7 @@ public final class EtcdServer: Sendable {
         self.store = store
         self.host = host
         self.logger = logger
-        leader = LeaderForwarder(host: host, store: store)
+        leader = LeaderForwarder(host: host, store: store, security: PeerSecurity(files: configuration.peerTLS))
     }
 
     /// Every response header: cluster id, member id, revision, raft term.

@@ -75,8 +75,9 @@ public enum ServerRunner {
         let server = EtcdServer(configuration: configuration, identity: identity, store: store, host: host, logger: logger)
         let lessor = await Lessor.following(server)
 
+        let peerSecurity = PeerSecurity(files: configuration.peerTLS)
         let transport = PeerTransport(
-            memberID: identity.memberID, clusterID: identity.clusterID, store: store,
+            memberID: identity.memberID, clusterID: identity.clusterID, store: store, security: peerSecurity,
             callbacks: PeerTransport.Callbacks(
                 unreachable: { await host.reportUnreachable($0) },
                 snapshotSent: { await host.reportSnapshot(to: $0, succeeded: $1) }),
@@ -90,14 +91,14 @@ public enum ServerRunner {
             }
         }
         let peerServers = try configuration.listenPeerURLs.map { url in
-            guard url.scheme == "http" else {
-                throw ConfigurationError("listen-peer-urls: \(url) needs TLS, which this cairn version does not serve yet")
+            guard url.scheme == "http" || url.scheme == "https" else {
+                throw ConfigurationError("listen-peer-urls: \(url): members speak http or https")
             }
             var transportConfig = HTTP2ServerTransport.Posix.Config.defaults
             transportConfig.rpc.maxRequestPayloadSize = PeerTransport.maxMessageBytes
             return GRPCServer(
                 transport: HTTP2ServerTransport.Posix(
-                    address: .ipv4(host: url.host, port: url.port), transportSecurity: .plaintext, config: transportConfig),
+                    address: .ipv4(host: url.host, port: url.port), transportSecurity: peerSecurity.server(for: url), config: transportConfig),
                 services: [PeerService(server: server, lessor: lessor,
                     snapshotDirectory: directory.snapshotDirectory, logger: logger)])
         }
@@ -265,7 +266,8 @@ public enum ServerRunner {
             for url in peers {
                 let answer: Cairnpb_MembersResponse
                 do {
-                    answer = try await PeerTransport.withClient(of: url.description) { client in
+                    answer = try await PeerTransport.withClient(of: url.description,
+                        security: PeerSecurity(files: configuration.peerTLS)) { client in
                         try await Cairnpb_Peer.Client(wrapping: client).members(Cairnpb_MembersRequest())
                     }
                 } catch {

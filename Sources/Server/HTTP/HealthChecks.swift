@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Storage
 
 /// The answers of `/health`, `/livez` and `/readyz`, as etcd gives them, so probes written for
@@ -41,11 +42,11 @@ struct HealthChecks: Sendable {
     /// own: a probe must answer in time, not wait for raft's request timeout.
     private func linearizableRead() async -> Bool {
         let host = server.host
-        let answer = Mutex<CheckedContinuation<Bool, Never>?>(nil)
+        let answer = FirstAnswer()
         return await withCheckedContinuation { continuation in
-            answer.withLock { $0 = continuation }
+            answer.pending.withLock { $0 = continuation }
             let finish: @Sendable (Bool) -> Void = { result in
-                answer.withLock { pending in
+                answer.pending.withLock { pending in
                     pending?.resume(returning: result)
                     pending = nil
                 }
@@ -56,6 +57,11 @@ struct HealthChecks: Sendable {
                 finish(false)
             }
         }
+    }
+
+    /// Whichever of the read and the timeout ends first answers; the other finds nothing to resume.
+    private final class FirstAnswer: Sendable {
+        let pending = Mutex<CheckedContinuation<Bool, Never>?>(nil)
     }
 
     static func name(_ kind: AlarmRecord.Kind) -> String {

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// Event counts for `/metrics` that no component keeps for its own use: failed proposals and
 /// gRPC calls by method and status code (etcd's and go-grpc-prometheus's metric names).
@@ -26,18 +27,4 @@ final class ServerCounters: Sendable {
     var proposalsFailed: Int { state.withLock { $0.proposalsFailed } }
     var startedCalls: [Call: Int] { state.withLock { $0.started } }
     var handledCalls: [Call: [String: Int]] { state.withLock { $0.handled } }
-}
-
-/// A value guarded by a lock (Synchronization's Mutex needs a newer deployment target on macOS).
-final class Mutex<Value>: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value: Value
-
-    init(_ value: Value) { self.value = value }
-
-    func withLock<T>(_ body: (inout Value) throws -> T) rethrows -> T {
-        lock.lock()
-        defer { lock.unlock() }
-        return try body(&value)
-    }
 }

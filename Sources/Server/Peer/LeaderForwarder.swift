@@ -15,11 +15,13 @@ final class LeaderForwarder: Sendable {
 
     private let host: RaftHost
     private let store: MVCCStore
+    private let security: PeerSecurity
     private let connection = Mutex<Connection?>(nil)
 
-    init(host: RaftHost, store: MVCCStore) {
+    init(host: RaftHost, store: MVCCStore, security: PeerSecurity) {
         self.host = host
         self.store = store
+        self.security = security
     }
 
     /// Runs `body` against the leader; etcd's "no leader" when there is none.
@@ -35,10 +37,11 @@ final class LeaderForwarder: Sendable {
 
     private func client(for url: String) throws -> GRPCClient<HTTP2ClientTransport.Posix> {
         let spec = try URLSpec(parsing: url, setting: "leader peer URL")
+        let security = security
         let (client, replaced) = try connection.withLock { current -> (GRPCClient<HTTP2ClientTransport.Posix>, GRPCClient<HTTP2ClientTransport.Posix>?) in
             if let current, current.url == url { return (current.client, nil) }
             let transport = try HTTP2ClientTransport.Posix(
-                target: .ipv4(address: spec.host, port: spec.port), transportSecurity: .plaintext)
+                target: .ipv4(address: spec.host, port: spec.port), transportSecurity: security.client(for: spec))
             let client = GRPCClient(transport: transport)
             let old = current?.client
             current = Connection(url: url, client: client)

@@ -37,9 +37,13 @@ final class PeerTransport: Sendable {
     private let store: MVCCStore
     private let callbacks: Callbacks
     private let logger: Logger
+    private let security: PeerSecurity
     private let peers = Mutex<[NodeID: Peer]>([:])
 
-    init(memberID: UInt64, clusterID: UInt64, store: MVCCStore, callbacks: Callbacks, logger: Logger) {
+    init(memberID: UInt64, clusterID: UInt64, store: MVCCStore, security: PeerSecurity, callbacks: Callbacks,
+        logger: Logger)
+    {
+        self.security = security
         self.memberID = memberID
         self.clusterID = clusterID
         self.store = store
@@ -106,7 +110,7 @@ final class PeerTransport: Sendable {
             let url = urls[(attempt - 1) % urls.count]
             let started = ContinuousClock.now
             do {
-                try await Self.withClient(of: url) { client in
+                try await Self.withClient(of: url, security: security) { client in
                     var options = CallOptions.defaults
                     options.waitForReady = false
                     _ = try await Cairnpb_Peer.Client(wrapping: client).messages(options: options) { [self] writer in
@@ -141,18 +145,18 @@ final class PeerTransport: Sendable {
 
     /// Runs `body` with a client of the member at peer URL `url`.
     static func withClient<Result: Sendable>(
-        of url: String, _ body: (GRPCClient<HTTP2ClientTransport.Posix>) async throws -> Result
+        of url: String, security: PeerSecurity, _ body: (GRPCClient<HTTP2ClientTransport.Posix>) async throws -> Result
     ) async throws -> Result {
         let spec = try URLSpec(parsing: url, setting: "peer URL")
-        guard spec.scheme == "http" else {
-            throw ConfigurationError("peer URL \(url) needs TLS, which this cairn version does not speak yet")
+        guard spec.scheme == "http" || spec.scheme == "https" else {
+            throw ConfigurationError("peer URL \(url): members speak http or https")
         }
         var config = HTTP2ClientTransport.Posix.Config.defaults
         config.connection.maxIdleTime = nil
         config.backoff.initial = .milliseconds(50)
         config.backoff.max = .seconds(1)
         let transport = try HTTP2ClientTransport.Posix(
-            target: .ipv4(address: spec.host, port: spec.port), transportSecurity: .plaintext, config: config)
+            target: .ipv4(address: spec.host, port: spec.port), transportSecurity: security.client(for: spec), config: config)
         return try await withGRPCClient(transport: transport, handleClient: body)
     }
 
@@ -205,7 +209,7 @@ final class PeerTransport: Sendable {
     private func streamSnapshot(_ message: Message, to url: String) async throws -> Int {
         let copy = try BackendCopyStream(store: store)
         let clusterID = clusterID
-        return try await Self.withClient(of: url) { client in
+        return try await Self.withClient(of: url, security: security) { client in
             var options = CallOptions.defaults
             options.waitForReady = false
             let sent = Mutex(0)
