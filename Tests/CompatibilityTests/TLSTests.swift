@@ -18,12 +18,7 @@ final class TLSTests: XCTestCase {
     }
 
     override func tearDown() {
-        if let server {
-            server.stop()
-            if let run = testRun, run.failureCount + run.unexpectedExceptionCount > 0 {
-                print("--- \(server.binary) log tail (\(server.logPath)):\n\(server.logTail())")
-            }
-        }
+        server?.stop(after: testRun)
         directory?.remove()
         directory = nil
         server = nil

@@ -1,4 +1,5 @@
 import Foundation
+import XCTest
 
 /// One server process (cairn or etcd, see `ServerBinary`) with its data dir and loopback ports,
 /// started with etcd's flags, restartable on the same data dir, its output kept in a log file
@@ -108,6 +109,14 @@ public final class ServerProcess {
     public func stop(grace: Duration = .seconds(5)) {
         if !signal(SIGTERM, waitingUpTo: grace) {
             signal(SIGKILL)
+        }
+    }
+
+    /// Stops the server and, when the test that ran it failed, prints its log tail.
+    public func stop(after run: XCTestRun?) {
+        stop()
+        if let run, run.failureCount + run.unexpectedExceptionCount > 0 {
+            print("--- \(binary) log tail (\(logPath)):\n\(logTail())")
         }
     }
 
