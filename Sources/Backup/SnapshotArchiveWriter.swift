@@ -1,4 +1,5 @@
 import Foundation
+import Storage
 
 /// Writes a snapshot archive: the database streamed in as it arrives, split into parts of
 /// ``partBytes`` (a tar header needs each member's size first, and a streamed copy's size is
@@ -132,8 +133,7 @@ public final class SnapshotArchiveWriter: @unchecked Sendable {
     }
 
     static func syncDirectory(of path: String) throws {
-        let directory = (path as NSString).deletingLastPathComponent
-        let fd = open(directory.isEmpty ? "." : directory, O_RDONLY)
+        let fd = open(PathText.parent(of: path), O_RDONLY)
         guard fd >= 0 else { return }
         defer { close(fd) }
         fsync(fd)

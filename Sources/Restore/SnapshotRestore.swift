@@ -177,8 +177,7 @@ public enum SnapshotRestore {
         guard rename(scratch, target) == 0 else {
             throw RestoreError(.io, "cannot rename \(scratch) to \(target): \(String(cString: strerror(errno)))")
         }
-        try syncDirectory((target as NSString).deletingLastPathComponent.isEmpty
-            ? "." : (target as NSString).deletingLastPathComponent)
+        try syncDirectory(PathText.parent(of: target))
     }
 
     private static func syncDirectory(_ path: String) throws {

@@ -1,4 +1,5 @@
 import Foundation
+import Storage
 
 /// Writes a small file so that readers (and a crash) see the old content or the new, never
 /// a mix: a temporary file beside it, fsynced, renamed over it, the directory fsynced.
@@ -12,7 +13,7 @@ enum AtomicFile {
         guard rename(temporary, path) == 0 else {
             throw SchedulerError(.io, "cannot rename \(temporary) to \(path): \(String(cString: strerror(errno)))")
         }
-        try sync((path as NSString).deletingLastPathComponent, flags: O_RDONLY | O_DIRECTORY)
+        try sync(PathText.parent(of: path), flags: O_RDONLY | O_DIRECTORY)
     }
 
     private static func sync(_ path: String, flags: Int32) throws {

@@ -1,3 +1,4 @@
+import Storage
 import Foundation
 
 /// Reads and writes the journal file, atomically and durably.

@@ -1,3 +1,4 @@
+import Storage
 import Foundation
 
 /// preflight: read-only checks, all of them run and reported, so one pass shows everything to fix.

@@ -1,3 +1,4 @@
+import Storage
 import Foundation
 
 /// repoint and its undo: making the server use the restored data-dir, and the old one again.

@@ -1,3 +1,4 @@
+import Storage
 import Foundation
 
 /// Runs the disaster-recovery runbook for one member: `cairn runbook restore` and

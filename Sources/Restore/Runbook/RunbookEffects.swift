@@ -1,3 +1,4 @@
+import Storage
 import Foundation
 
 /// Every change the runbook makes goes through here: it tells the operator each concrete action,

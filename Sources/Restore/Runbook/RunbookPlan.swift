@@ -1,3 +1,4 @@
+import Storage
 import Foundation
 
 /// What `cairn runbook restore` does for one member, read from a small, strict YAML file.

@@ -216,8 +216,7 @@ public enum ServerRunner {
     /// them (keys, values and leases are readable there); an existing data-dir open to others
     /// is used but warned about, as etcd does.
     private static func makePrivateDirectories(_ directory: DataDirectory, logger: Logger) throws {
-        let parent = (directory.root as NSString).deletingLastPathComponent
-        if !parent.isEmpty { try FileManager.default.createDirectory(atPath: parent, withIntermediateDirectories: true) }
+        try FileManager.default.createDirectory(atPath: PathText.parent(of: directory.root), withIntermediateDirectories: true)
         for path in [directory.root, directory.root + "/member", directory.snapshotDirectory] {
             var info = stat()
             if stat(path, &info) == 0 {
