@@ -21,8 +21,11 @@ final class LMDBEnvironment {
         /// member id (8 bytes big-endian) + alarm type (4 bytes big-endian) → nothing: the
         /// active alarms, which survive restarts as etcd's do.
         var alarm: MDB_dbi = 0
+        /// `u/` + user name → ``AuthUser`` encoding, `r/` + role name → ``AuthRole`` encoding.
+        /// Absent (nil) only in a read-only copy made before cairn kept auth.
+        var auth: MDB_dbi?
 
-        var all: [MDB_dbi] { [kv, index, lease, leaseKeys, member, meta, alarm] }
+        var all: [MDB_dbi] { [kv, index, lease, leaseKeys, member, meta, alarm] + (auth.map { [$0] } ?? []) }
     }
 
     let pointer: OpaquePointer
@@ -38,7 +41,7 @@ final class LMDBEnvironment {
         self.pointer = env!
         self.path = path
         do {
-            try LMDBTransaction.check(mdb_env_set_maxdbs(pointer, 8), "set maxdbs", path: path)
+            try LMDBTransaction.check(mdb_env_set_maxdbs(pointer, 16), "set maxdbs", path: path)
             try LMDBTransaction.check(mdb_env_set_maxreaders(pointer, 1024), "set maxreaders", path: path)
             try LMDBTransaction.check(mdb_env_set_mapsize(pointer, mapSizeBytes), "set mapsize", path: path)
             var flags = UInt32(MDB_NOSUBDIR | MDB_NOTLS | MDB_NOMETASYNC)
@@ -68,6 +71,14 @@ final class LMDBEnvironment {
             databases.member = try open("member")
             databases.meta = try open("meta")
             databases.alarm = try open("alarm")
+            var auth: MDB_dbi = 0
+            let opened = mdb_dbi_open(txn.pointer, "auth", createFlag, &auth)
+            if opened == MDB_NOTFOUND && !create {
+                databases.auth = nil
+            } else {
+                try txn.check(opened, "open database auth")
+                databases.auth = auth
+            }
             try txn.commit()
         } catch {
             txn.abort()

@@ -12,6 +12,10 @@ enum MetaKey: String {
     /// The compact revision whose physical removal of old versions has completed.
     case finishedCompactRevision
     case clusterID
+    /// 1 while auth is enabled.
+    case authEnabled
+    /// Counts changes to users, roles and the enabled flag (etcd's auth revision).
+    case authRevision
 
     var key: [UInt8] { Array(rawValue.utf8) }
 }

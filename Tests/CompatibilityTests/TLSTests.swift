@@ -74,6 +74,31 @@ final class TLSTests: XCTestCase {
         try refused(etcdctl, clientCredentials(ca: "other-ca.pem"))
     }
 
+    /// With `--client-cert-auth`, a request without a token runs as the user its certificate
+    /// names (common name), as etcd's do.
+    func testTheCertificatesCommonNameIsTheUserOnceAuthIsEnabled() throws {
+        let etcdctl = try startServer(clientCertAuth: true)
+        let asRoot = clientCredentials()
+        let asAlice = clientCredentials(client: "alice-client")
+        for arguments in [
+            ["user", "add", "root:rootpw"], ["user", "add", "alice", "--no-password"], ["role", "add", "app"],
+            ["role", "grant-permission", "--prefix", "app", "readwrite", "app/"], ["user", "grant-role", "alice", "app"],
+            ["auth", "enable"],
+        ] {
+            let result = try etcdctl.run(asRoot + arguments)
+            XCTAssertTrue(result.succeeded, "\(result)")
+        }
+        let allowed = try etcdctl.run(asAlice + ["put", "app/by-certificate", "1"])
+        XCTAssertEqual(allowed.stdout, "OK\n", "\(allowed)")
+        let denied = try etcdctl.run(asAlice + ["put", "other", "1"])
+        XCTAssertEqual(denied.errorLine, "Error: etcdserver: permission denied", "\(denied)")
+        let byRoot = try etcdctl.run(asRoot + ["put", "other", "1"])
+        XCTAssertEqual(byRoot.stdout, "OK\n", "\(byRoot)")
+        // A password given explicitly still wins over the certificate.
+        let byPassword = try etcdctl.run(asAlice + ["--user", "root:rootpw", "put", "other", "2"])
+        XCTAssertEqual(byPassword.stdout, "OK\n", "\(byPassword)")
+    }
+
     func testHttpsWithoutACertificateIsRefusedAtStart() throws {
         guard try ServerBinary.resolve(environmentVariable: "CAIRN_COMPAT_SERVER").kind == .cairn else {
             throw XCTSkip("etcd's own start-up message differs; cairn's is pinned here")

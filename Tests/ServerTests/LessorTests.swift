@@ -27,8 +27,9 @@ final class LessorTests: XCTestCase {
                 throw EtcdError.timeout
             }
             index += 1
-            let result = try await store.apply(index: index, term: 1) { transaction in
-                try AppliedResult.execute(request, in: &transaction)
+            let applied = index
+            let result = try await store.apply(index: applied, term: 1) { transaction in
+                try AppliedResult.execute(request, index: applied, in: &transaction)
             }
             return result ?? .alreadyApplied
         }

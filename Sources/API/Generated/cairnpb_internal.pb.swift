@@ -111,6 +111,34 @@ public nonisolated struct Cairnpb_InternalRequest: Sendable {
     set {request = .leaseCheckpoint(newValue)}
   }
 
+  public var authChange: Cairnpb_AuthChange {
+    get {
+      if case .authChange(let v)? = request {return v}
+      return Cairnpb_AuthChange()
+    }
+    set {request = .authChange(newValue)}
+  }
+
+  public var authenticate: Cairnpb_Authenticate {
+    get {
+      if case .authenticate(let v)? = request {return v}
+      return Cairnpb_Authenticate()
+    }
+    set {request = .authenticate(newValue)}
+  }
+
+  /// Present on every client request: who sent it, for the permission checks made when it is
+  /// applied (on every member alike). Absent on the server's own requests (lease expiry,
+  /// alarms, member attributes), which are never checked.
+  public var caller: Cairnpb_Caller {
+    get {_caller ?? Cairnpb_Caller()}
+    set {_caller = newValue}
+  }
+  /// Returns true if `caller` has been explicitly set.
+  public var hasCaller: Bool {self._caller != nil}
+  /// Clears the value of `caller`. Subsequent reads from it will return its default value.
+  public mutating func clearCaller() {self._caller = nil}
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public nonisolated enum OneOf_Request: Equatable, Sendable {
@@ -124,8 +152,188 @@ public nonisolated struct Cairnpb_InternalRequest: Sendable {
     case memberAttributes(Cairnpb_MemberAttributes)
     case memberUpdate(Etcdserverpb_MemberUpdateRequest)
     case leaseCheckpoint(Etcdserverpb_LeaseCheckpointRequest)
+    case authChange(Cairnpb_AuthChange)
+    case authenticate(Cairnpb_Authenticate)
 
   }
+
+  public init() {}
+
+  fileprivate var _caller: Cairnpb_Caller? = nil
+}
+
+/// The user a client request runs as; empty when the client gave no credentials.
+public nonisolated struct Cairnpb_Caller: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var username: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+/// A change to users, roles or the enabled flag. Passwords are hashed by the member that
+/// received the request; the log never carries one.
+public nonisolated struct Cairnpb_AuthChange: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var change: Cairnpb_AuthChange.OneOf_Change? = nil
+
+  public var enable: Etcdserverpb_AuthEnableRequest {
+    get {
+      if case .enable(let v)? = change {return v}
+      return Etcdserverpb_AuthEnableRequest()
+    }
+    set {change = .enable(newValue)}
+  }
+
+  public var disable: Etcdserverpb_AuthDisableRequest {
+    get {
+      if case .disable(let v)? = change {return v}
+      return Etcdserverpb_AuthDisableRequest()
+    }
+    set {change = .disable(newValue)}
+  }
+
+  public var userAdd: Cairnpb_UserAdd {
+    get {
+      if case .userAdd(let v)? = change {return v}
+      return Cairnpb_UserAdd()
+    }
+    set {change = .userAdd(newValue)}
+  }
+
+  public var userDelete: Etcdserverpb_AuthUserDeleteRequest {
+    get {
+      if case .userDelete(let v)? = change {return v}
+      return Etcdserverpb_AuthUserDeleteRequest()
+    }
+    set {change = .userDelete(newValue)}
+  }
+
+  public var userChangePassword: Cairnpb_UserPassword {
+    get {
+      if case .userChangePassword(let v)? = change {return v}
+      return Cairnpb_UserPassword()
+    }
+    set {change = .userChangePassword(newValue)}
+  }
+
+  public var userGrantRole: Etcdserverpb_AuthUserGrantRoleRequest {
+    get {
+      if case .userGrantRole(let v)? = change {return v}
+      return Etcdserverpb_AuthUserGrantRoleRequest()
+    }
+    set {change = .userGrantRole(newValue)}
+  }
+
+  public var userRevokeRole: Etcdserverpb_AuthUserRevokeRoleRequest {
+    get {
+      if case .userRevokeRole(let v)? = change {return v}
+      return Etcdserverpb_AuthUserRevokeRoleRequest()
+    }
+    set {change = .userRevokeRole(newValue)}
+  }
+
+  public var roleAdd: Etcdserverpb_AuthRoleAddRequest {
+    get {
+      if case .roleAdd(let v)? = change {return v}
+      return Etcdserverpb_AuthRoleAddRequest()
+    }
+    set {change = .roleAdd(newValue)}
+  }
+
+  public var roleDelete: Etcdserverpb_AuthRoleDeleteRequest {
+    get {
+      if case .roleDelete(let v)? = change {return v}
+      return Etcdserverpb_AuthRoleDeleteRequest()
+    }
+    set {change = .roleDelete(newValue)}
+  }
+
+  public var roleGrantPermission: Etcdserverpb_AuthRoleGrantPermissionRequest {
+    get {
+      if case .roleGrantPermission(let v)? = change {return v}
+      return Etcdserverpb_AuthRoleGrantPermissionRequest()
+    }
+    set {change = .roleGrantPermission(newValue)}
+  }
+
+  public var roleRevokePermission: Etcdserverpb_AuthRoleRevokePermissionRequest {
+    get {
+      if case .roleRevokePermission(let v)? = change {return v}
+      return Etcdserverpb_AuthRoleRevokePermissionRequest()
+    }
+    set {change = .roleRevokePermission(newValue)}
+  }
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public nonisolated enum OneOf_Change: Equatable, Sendable {
+    case enable(Etcdserverpb_AuthEnableRequest)
+    case disable(Etcdserverpb_AuthDisableRequest)
+    case userAdd(Cairnpb_UserAdd)
+    case userDelete(Etcdserverpb_AuthUserDeleteRequest)
+    case userChangePassword(Cairnpb_UserPassword)
+    case userGrantRole(Etcdserverpb_AuthUserGrantRoleRequest)
+    case userRevokeRole(Etcdserverpb_AuthUserRevokeRoleRequest)
+    case roleAdd(Etcdserverpb_AuthRoleAddRequest)
+    case roleDelete(Etcdserverpb_AuthRoleDeleteRequest)
+    case roleGrantPermission(Etcdserverpb_AuthRoleGrantPermissionRequest)
+    case roleRevokePermission(Etcdserverpb_AuthRoleRevokePermissionRequest)
+
+  }
+
+  public init() {}
+}
+
+public nonisolated struct Cairnpb_UserAdd: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var name: String = String()
+
+  public var passwordHash: String = String()
+
+  public var noPassword: Bool = false
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Cairnpb_UserPassword: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var name: String = String()
+
+  public var passwordHash: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+/// A successful password check, made by the member that received it; applying it issues the
+/// token `<token_prefix>.<raft index>` on every member.
+public nonisolated struct Cairnpb_Authenticate: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var name: String = String()
+
+  public var tokenPrefix: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
 }
@@ -179,7 +387,7 @@ fileprivate nonisolated let _protobuf_package = "cairnpb"
 
 nonisolated extension Cairnpb_InternalRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".InternalRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{1}put\0\u{3}delete_range\0\u{1}txn\0\u{1}compaction\0\u{3}lease_grant\0\u{3}lease_revoke\0\u{1}alarm\0\u{3}member_attributes\0\u{3}member_update\0\u{3}lease_checkpoint\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{1}put\0\u{3}delete_range\0\u{1}txn\0\u{1}compaction\0\u{3}lease_grant\0\u{3}lease_revoke\0\u{1}alarm\0\u{3}member_attributes\0\u{3}member_update\0\u{3}lease_checkpoint\0\u{3}auth_change\0\u{1}authenticate\0\u{2}\u{11}caller\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -318,6 +526,33 @@ nonisolated extension Cairnpb_InternalRequest: SwiftProtobuf.Message, SwiftProto
           self.request = .leaseCheckpoint(v)
         }
       }()
+      case 12: try {
+        var v: Cairnpb_AuthChange?
+        var hadOneofValue = false
+        if let current = self.request {
+          hadOneofValue = true
+          if case .authChange(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.request = .authChange(v)
+        }
+      }()
+      case 13: try {
+        var v: Cairnpb_Authenticate?
+        var hadOneofValue = false
+        if let current = self.request {
+          hadOneofValue = true
+          if case .authenticate(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.request = .authenticate(v)
+        }
+      }()
+      case 30: try { try decoder.decodeSingularMessageField(value: &self._caller) }()
       default: break
       }
     }
@@ -372,14 +607,386 @@ nonisolated extension Cairnpb_InternalRequest: SwiftProtobuf.Message, SwiftProto
       guard case .leaseCheckpoint(let v)? = self.request else { preconditionFailure() }
       try visitor.visitSingularMessageField(value: v, fieldNumber: 11)
     }()
+    case .authChange?: try {
+      guard case .authChange(let v)? = self.request else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 12)
+    }()
+    case .authenticate?: try {
+      guard case .authenticate(let v)? = self.request else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 13)
+    }()
     case nil: break
     }
+    try { if let v = self._caller {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 30)
+    } }()
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Cairnpb_InternalRequest, rhs: Cairnpb_InternalRequest) -> Bool {
     if lhs.id != rhs.id {return false}
     if lhs.request != rhs.request {return false}
+    if lhs._caller != rhs._caller {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Cairnpb_Caller: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".Caller"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}username\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.username) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.username.isEmpty {
+      try visitor.visitSingularStringField(value: self.username, fieldNumber: 1)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Cairnpb_Caller, rhs: Cairnpb_Caller) -> Bool {
+    if lhs.username != rhs.username {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Cairnpb_AuthChange: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".AuthChange"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}enable\0\u{1}disable\0\u{3}user_add\0\u{3}user_delete\0\u{3}user_change_password\0\u{3}user_grant_role\0\u{3}user_revoke_role\0\u{3}role_add\0\u{3}role_delete\0\u{3}role_grant_permission\0\u{3}role_revoke_permission\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try {
+        var v: Etcdserverpb_AuthEnableRequest?
+        var hadOneofValue = false
+        if let current = self.change {
+          hadOneofValue = true
+          if case .enable(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.change = .enable(v)
+        }
+      }()
+      case 2: try {
+        var v: Etcdserverpb_AuthDisableRequest?
+        var hadOneofValue = false
+        if let current = self.change {
+          hadOneofValue = true
+          if case .disable(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.change = .disable(v)
+        }
+      }()
+      case 3: try {
+        var v: Cairnpb_UserAdd?
+        var hadOneofValue = false
+        if let current = self.change {
+          hadOneofValue = true
+          if case .userAdd(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.change = .userAdd(v)
+        }
+      }()
+      case 4: try {
+        var v: Etcdserverpb_AuthUserDeleteRequest?
+        var hadOneofValue = false
+        if let current = self.change {
+          hadOneofValue = true
+          if case .userDelete(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.change = .userDelete(v)
+        }
+      }()
+      case 5: try {
+        var v: Cairnpb_UserPassword?
+        var hadOneofValue = false
+        if let current = self.change {
+          hadOneofValue = true
+          if case .userChangePassword(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.change = .userChangePassword(v)
+        }
+      }()
+      case 6: try {
+        var v: Etcdserverpb_AuthUserGrantRoleRequest?
+        var hadOneofValue = false
+        if let current = self.change {
+          hadOneofValue = true
+          if case .userGrantRole(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.change = .userGrantRole(v)
+        }
+      }()
+      case 7: try {
+        var v: Etcdserverpb_AuthUserRevokeRoleRequest?
+        var hadOneofValue = false
+        if let current = self.change {
+          hadOneofValue = true
+          if case .userRevokeRole(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.change = .userRevokeRole(v)
+        }
+      }()
+      case 8: try {
+        var v: Etcdserverpb_AuthRoleAddRequest?
+        var hadOneofValue = false
+        if let current = self.change {
+          hadOneofValue = true
+          if case .roleAdd(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.change = .roleAdd(v)
+        }
+      }()
+      case 9: try {
+        var v: Etcdserverpb_AuthRoleDeleteRequest?
+        var hadOneofValue = false
+        if let current = self.change {
+          hadOneofValue = true
+          if case .roleDelete(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.change = .roleDelete(v)
+        }
+      }()
+      case 10: try {
+        var v: Etcdserverpb_AuthRoleGrantPermissionRequest?
+        var hadOneofValue = false
+        if let current = self.change {
+          hadOneofValue = true
+          if case .roleGrantPermission(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.change = .roleGrantPermission(v)
+        }
+      }()
+      case 11: try {
+        var v: Etcdserverpb_AuthRoleRevokePermissionRequest?
+        var hadOneofValue = false
+        if let current = self.change {
+          hadOneofValue = true
+          if case .roleRevokePermission(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.change = .roleRevokePermission(v)
+        }
+      }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    switch self.change {
+    case .enable?: try {
+      guard case .enable(let v)? = self.change else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 1)
+    }()
+    case .disable?: try {
+      guard case .disable(let v)? = self.change else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 2)
+    }()
+    case .userAdd?: try {
+      guard case .userAdd(let v)? = self.change else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 3)
+    }()
+    case .userDelete?: try {
+      guard case .userDelete(let v)? = self.change else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 4)
+    }()
+    case .userChangePassword?: try {
+      guard case .userChangePassword(let v)? = self.change else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 5)
+    }()
+    case .userGrantRole?: try {
+      guard case .userGrantRole(let v)? = self.change else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 6)
+    }()
+    case .userRevokeRole?: try {
+      guard case .userRevokeRole(let v)? = self.change else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 7)
+    }()
+    case .roleAdd?: try {
+      guard case .roleAdd(let v)? = self.change else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 8)
+    }()
+    case .roleDelete?: try {
+      guard case .roleDelete(let v)? = self.change else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 9)
+    }()
+    case .roleGrantPermission?: try {
+      guard case .roleGrantPermission(let v)? = self.change else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 10)
+    }()
+    case .roleRevokePermission?: try {
+      guard case .roleRevokePermission(let v)? = self.change else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 11)
+    }()
+    case nil: break
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Cairnpb_AuthChange, rhs: Cairnpb_AuthChange) -> Bool {
+    if lhs.change != rhs.change {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Cairnpb_UserAdd: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".UserAdd"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{3}password_hash\0\u{3}no_password\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.name) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.passwordHash) }()
+      case 3: try { try decoder.decodeSingularBoolField(value: &self.noPassword) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.name.isEmpty {
+      try visitor.visitSingularStringField(value: self.name, fieldNumber: 1)
+    }
+    if !self.passwordHash.isEmpty {
+      try visitor.visitSingularStringField(value: self.passwordHash, fieldNumber: 2)
+    }
+    if self.noPassword != false {
+      try visitor.visitSingularBoolField(value: self.noPassword, fieldNumber: 3)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Cairnpb_UserAdd, rhs: Cairnpb_UserAdd) -> Bool {
+    if lhs.name != rhs.name {return false}
+    if lhs.passwordHash != rhs.passwordHash {return false}
+    if lhs.noPassword != rhs.noPassword {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Cairnpb_UserPassword: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".UserPassword"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{3}password_hash\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.name) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.passwordHash) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.name.isEmpty {
+      try visitor.visitSingularStringField(value: self.name, fieldNumber: 1)
+    }
+    if !self.passwordHash.isEmpty {
+      try visitor.visitSingularStringField(value: self.passwordHash, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Cairnpb_UserPassword, rhs: Cairnpb_UserPassword) -> Bool {
+    if lhs.name != rhs.name {return false}
+    if lhs.passwordHash != rhs.passwordHash {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Cairnpb_Authenticate: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".Authenticate"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{3}token_prefix\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.name) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.tokenPrefix) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.name.isEmpty {
+      try visitor.visitSingularStringField(value: self.name, fieldNumber: 1)
+    }
+    if !self.tokenPrefix.isEmpty {
+      try visitor.visitSingularStringField(value: self.tokenPrefix, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Cairnpb_Authenticate, rhs: Cairnpb_Authenticate) -> Bool {
+    if lhs.name != rhs.name {return false}
+    if lhs.tokenPrefix != rhs.tokenPrefix {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

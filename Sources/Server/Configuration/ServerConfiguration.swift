@@ -35,6 +35,8 @@ public struct ServerConfiguration: Sendable, Equatable {
     public var logFormat = "json"
     public var watchProgressNotifyInterval = Duration.seconds(600)
     public var leaseCheckpointInterval = Duration.seconds(300)
+    /// How long a simple auth token lives after its last use (`--auth-token-ttl`, seconds).
+    public var authTokenTTL = Duration.seconds(300)
     /// cairn's own: scheduled snapshots taken by the server process itself (`cairn schedule run`
     /// in the same process), when `snapshotSchedule` is set.
     public var snapshots = SnapshotSchedule()

@@ -137,6 +137,15 @@ struct ServerSetting: Sendable {
         ServerSetting("peer-client-cert-auth", "require peers to present a certificate of --peer-trusted-ca-file", isBoolean: true) {
             $0.peerTLS.clientCertAuth = try boolean($1, "peer-client-cert-auth")
         },
+        ServerSetting("auth-token", "auth token type: simple (etcd's jwt is not supported)") {
+            let kind = $1.split(separator: ",").first.map { String($0).trimmingCharacters(in: .whitespaces) } ?? ""
+            guard kind == "simple" else {
+                throw ConfigurationError("auth-token: \"\($1)\": cairn issues simple tokens only (\"simple\")")
+            }
+        },
+        ServerSetting("auth-token-ttl", "seconds a simple token stays valid after its last use (300)") {
+            $0.authTokenTTL = .seconds(try integer($1, "auth-token-ttl", in: 1...Int64(Int32.max)))
+        },
         ServerSetting("log-format", "json (one object per line) or console") {
             let format = $1.trimmingCharacters(in: .whitespacesAndNewlines)
             guard format == "json" || format == "console" else {

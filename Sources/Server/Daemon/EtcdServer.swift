@@ -20,6 +20,9 @@ public final class EtcdServer: Sendable {
     let leader: LeaderForwarder
     /// Counters behind `/metrics` that no other component keeps.
     let counters = ServerCounters()
+    /// Simple tokens issued on this member.
+    let tokens: TokenKeeper
+    let auth: AuthGate
 
     init(configuration: ServerConfiguration, identity: RaftHost.Identity, store: MVCCStore, host: RaftHost, logger: Logger) {
         self.configuration = configuration
@@ -28,6 +31,24 @@ public final class EtcdServer: Sendable {
         self.host = host
         self.logger = logger
         leader = LeaderForwarder(host: host, store: store, security: PeerSecurity(files: configuration.peerTLS))
+        tokens = TokenKeeper(ttl: configuration.authTokenTTL)
+        auth = AuthGate(store: store, tokens: tokens, certificateNamesUsers: configuration.clientTLS.clientCertAuth)
+    }
+
+    /// Keeps this member's tokens in step with applied entries: issued by Authenticate, void
+    /// when their user is deleted or changes password, when auth is disabled, or when a
+    /// leader's snapshot replaces the store.
+    func onHostEvent(_ event: RaftHost.HostEvent) {
+        switch event {
+        case .applied(_, .authenticated(let user, let token)?):
+            tokens.issue(token, to: user)
+        case .applied(_, .authChanged(.user(let user))?):
+            tokens.revoke(user: user)
+        case .applied(_, .authChanged(.all)?), .storeReplaced:
+            tokens.revokeAll()
+        default:
+            break
+        }
     }
 
     /// Every response header: cluster id, member id, revision, raft term.
@@ -58,6 +79,8 @@ public final class EtcdServer: Sendable {
     /// NOSPACE alarm for this member, as etcd does.
     func propose(_ build: (inout Cairnpb_InternalRequest) -> Void) async throws -> AppliedResult {
         var request = Cairnpb_InternalRequest()
+        // Every client request names its caller, for the permission checks made on apply.
+        request.caller = try auth.caller()
         build(&request)
         let cost = request.quotaCostBytes
         if cost > 0, try !store.hasRoom(forBytes: cost) {

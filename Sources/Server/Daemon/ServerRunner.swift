@@ -74,6 +74,7 @@ public enum ServerRunner {
             requestTimeoutTicks: requestTimeoutMs / configuration.heartbeatIntervalMs, logger: logger)
         let server = EtcdServer(configuration: configuration, identity: identity, store: store, host: host, logger: logger)
         let lessor = await Lessor.following(server)
+        await host.subscribe { server.onHostEvent($0) }
 
         let peerSecurity = PeerSecurity(files: configuration.peerTLS)
         let transport = PeerTransport(
@@ -105,7 +106,7 @@ public enum ServerRunner {
 
         let services: [any RegistrableRPCService] = [
             KVService(server: server), MaintenanceService(server: server), ClusterService(server: server),
-            HealthService(), LeaseService(server: server, lessor: lessor),
+            HealthService(), LeaseService(server: server, lessor: lessor), AuthService(server: server),
             try await WatchService.attached(to: server, progressInterval: configuration.watchProgressNotifyInterval),
         ]
         var servers: [GRPCServer<HTTP2ServerTransport.Posix>] = []
@@ -120,7 +121,9 @@ public enum ServerRunner {
                 transportSecurity: url.scheme == "https" ? clientTransportSecurity(configuration.clientTLS) : .plaintext,
                 config: transportConfig)
             servers.append(GRPCServer(transport: transport, services: services,
-                interceptors: [MetricsInterceptor(counters: server.counters), RequireLeaderInterceptor(host: host)]))
+                interceptors: [
+                    MetricsInterceptor(counters: server.counters), RequireLeaderInterceptor(host: host), CredentialsInterceptor(),
+                ]))
         }
         let grpcServers = servers + peerServers
         var metricsServers: [MetricsHTTPServer] = []

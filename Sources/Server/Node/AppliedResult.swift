@@ -14,11 +14,19 @@ enum AppliedResult: Sendable {
     case alarm([AlarmRecord])
     /// The members after a membership change.
     case members([MemberRecord])
+    /// Users, roles or the enabled flag changed; the tokens the change voids.
+    case authChanged(TokenRevocation)
+    /// A password check passed: `token` now stands for `user` on every member.
+    case authenticated(user: String, token: String)
     /// The entry was applied before (a replay after restart): nobody is waiting for it.
     case alreadyApplied
 
-    /// Runs `request` inside the storage write transaction of its log entry.
-    static func execute(_ request: Cairnpb_InternalRequest, in transaction: inout WriteTransaction) throws -> AppliedResult {
+    /// Runs `request`, the entry at raft `index`, inside the storage write transaction of its
+    /// log entry.
+    static func execute(_ request: Cairnpb_InternalRequest, index: UInt64, in transaction: inout WriteTransaction) throws
+        -> AppliedResult
+    {
+        try AuthEnforcement.check(request, in: transaction)
         // While a NOSPACE alarm is active, requests that need space are refused on every
         // member alike (etcd's capped applier); deletes, compaction and revokes go through.
         if request.quotaCostBytes > 0, try transaction.alarms().contains(where: { $0.kind == .noSpace }) {
@@ -52,6 +60,13 @@ enum AppliedResult: Sendable {
         case .memberUpdate(let update):
             try Membership.apply(update, in: transaction)
             return .members(try transaction.members())
+        case .authChange(let change):
+            return .authChanged(try AuthApplier.apply(change, in: transaction))
+        case .authenticate(let authenticate):
+            // The password was checked where the request arrived; the user may have gone since.
+            guard try transaction.authStatus().enabled else { throw AuthError.authNotEnabled }
+            guard try transaction.user(authenticate.name) != nil else { throw AuthError.authFailed }
+            return .authenticated(user: authenticate.name, token: "\(authenticate.tokenPrefix).\(index)")
         case nil:
             return .alreadyApplied
         }

@@ -210,16 +210,17 @@ actor RaftHost {
             let outcome: Result<AppliedResult, any Error>
             do {
                 let result = try await store.apply(index: entry.index, term: entry.term) { transaction in
-                    try AppliedResult.execute(request, in: &transaction)
+                    try AppliedResult.execute(request, index: entry.index, in: &transaction)
                 }
                 outcome = .success(result ?? .alreadyApplied)
             } catch {
                 outcome = .failure(error)
             }
-            writeWaiters.removeValue(forKey: request.id)?.continuation.resume(with: outcome)
+            // Listeners first: a token issued here must be known before its client can use it.
             if case .success(let result) = outcome, case .alreadyApplied = result {} else {
                 publish(.applied(index: entry.index, result: try? outcome.get()))
             }
+            writeWaiters.removeValue(forKey: request.id)?.continuation.resume(with: outcome)
             if case .success(.members) = outcome { publish(.membersChanged) }
         }
     }

@@ -36,6 +36,7 @@ struct ClusterService: Etcdserverpb_Cluster.SimpleServiceProtocol {
         -> Etcdserverpb_MemberAddResponse
     {
         try await answeringAsEtcd {
+            try server.auth.requireAdmin()
             let before = try members()
             try Membership.checkAdd(before, peerURLs: request.peerUrls, isLearner: request.isLearner)
             try await checkHealthy(before)
@@ -55,6 +56,7 @@ struct ClusterService: Etcdserverpb_Cluster.SimpleServiceProtocol {
         -> Etcdserverpb_MemberRemoveResponse
     {
         try await answeringAsEtcd {
+            try server.auth.requireAdmin()
             let before = try members()
             try Membership.checkRemove(before, id: request.id)
             try await checkHealthy(before.filter { $0.id != request.id })
@@ -71,6 +73,7 @@ struct ClusterService: Etcdserverpb_Cluster.SimpleServiceProtocol {
         -> Etcdserverpb_MemberUpdateResponse
     {
         try await answeringAsEtcd {
+            try server.auth.requireAdmin()
             try Membership.checkUpdate(try members(), id: request.id, peerURLs: request.peerUrls)
             guard case .members(let after) = try await server.propose({ $0.memberUpdate = request }) else {
                 throw RPCError(code: .internalError, message: "etcdserver: unexpected apply result for member update")
@@ -86,6 +89,7 @@ struct ClusterService: Etcdserverpb_Cluster.SimpleServiceProtocol {
         -> Etcdserverpb_MemberPromoteResponse
     {
         try await answeringAsEtcd {
+            try server.auth.requireAdmin()
             let before = try members()
             let status = await server.host.status
             try Membership.checkPromote(before, id: request.id, leader: status.leader, matched: status.matched)

@@ -21,6 +21,7 @@ enum EtcdError {
     /// Maps a storage failure to what etcd answers in the same situation.
     static func from(_ error: any Error) -> RPCError {
         if let rpc = error as? RPCError { return rpc }
+        if let auth = error as? AuthError { return from(auth) }
         guard let storage = error as? StorageError else {
             return RPCError(code: .internalError, message: "etcdserver: \(error)")
         }
@@ -34,6 +35,31 @@ enum EtcdError {
         default: code = .internalError
         }
         return RPCError(code: code, message: storage.message)
+    }
+}
+
+extension EtcdError {
+    /// etcd's status and text for each auth refusal (clientv3 matches the text).
+    static func from(_ error: AuthError) -> RPCError {
+        switch error {
+        case .userEmpty: RPCError(code: .invalidArgument, message: "etcdserver: user name is empty")
+        case .userAlreadyExists: RPCError(code: .failedPrecondition, message: "etcdserver: user name already exists")
+        case .userNotFound: RPCError(code: .failedPrecondition, message: "etcdserver: user name not found")
+        case .roleEmpty: RPCError(code: .invalidArgument, message: "etcdserver: role name is empty")
+        case .roleAlreadyExists: RPCError(code: .failedPrecondition, message: "etcdserver: role name already exists")
+        case .roleNotFound: RPCError(code: .failedPrecondition, message: "etcdserver: role name not found")
+        case .authFailed:
+            RPCError(code: .invalidArgument, message: "etcdserver: authentication failed, invalid user ID or password")
+        case .permissionDenied: RPCError(code: .permissionDenied, message: "etcdserver: permission denied")
+        case .roleNotGranted: RPCError(code: .failedPrecondition, message: "etcdserver: role is not granted to the user")
+        case .permissionNotGranted:
+            RPCError(code: .failedPrecondition, message: "etcdserver: permission is not granted to the role")
+        case .authNotEnabled: RPCError(code: .failedPrecondition, message: "etcdserver: authentication is not enabled")
+        case .invalidAuthToken: RPCError(code: .unauthenticated, message: "etcdserver: invalid auth token")
+        case .invalidAuthManagement: RPCError(code: .invalidArgument, message: "etcdserver: invalid auth management")
+        case .rootUserNotExist: RPCError(code: .failedPrecondition, message: "etcdserver: root user does not exist")
+        case .rootRoleNotExist: RPCError(code: .failedPrecondition, message: "etcdserver: root user does not have root role")
+        }
     }
 }
 

@@ -13,6 +13,7 @@ struct KVService: Etcdserverpb_KV.SimpleServiceProtocol {
             if !request.serializable {
                 try await server.host.linearizableBarrier()
             }
+            try server.auth.requireRead(key: Array(request.key), rangeEnd: Array(request.rangeEnd))
             let response = try server.store.range(Storage.RangeRequest(request))
             return Etcdserverpb_RangeResponse(response, header: await server.header(revision: response.revision))
         }

@@ -25,6 +25,7 @@ struct LeaseService: Etcdserverpb_Lease.SimpleServiceProtocol {
         -> Etcdserverpb_LeaseRevokeResponse
     {
         try await answeringAsEtcd {
+            try server.auth.requireWrite(keysOf: request.id)
             try await lessor.revoke(id: request.id)
             var response = Etcdserverpb_LeaseRevokeResponse()
             response.header = try await server.header()

@@ -22,6 +22,8 @@ struct MaintenanceService: Etcdserverpb_Maintenance.SimpleServiceProtocol {
                 let wanted = request.alarm
                 alarms = try server.store.alarms().filter { wanted == .none || Int($0.kind.rawValue) == wanted.rawValue }
             case .activate, .deactivate:
+                // Disarming an alarm is for operators: cairn asks for the root role.
+                try server.auth.requireAdmin()
                 guard case .alarm(let changed) = try await server.propose({ $0.alarm = request }) else {
                     throw RPCError(code: .internalError, message: "etcdserver: unexpected apply result for alarm")
                 }
@@ -60,6 +62,7 @@ struct MaintenanceService: Etcdserverpb_Maintenance.SimpleServiceProtocol {
         -> Etcdserverpb_DefragmentResponse
     {
         try await answeringAsEtcd {
+            try server.auth.requireAdmin()
             try await server.store.defragment()
             var response = Etcdserverpb_DefragmentResponse()
             response.header = try await server.header()
@@ -71,6 +74,7 @@ struct MaintenanceService: Etcdserverpb_Maintenance.SimpleServiceProtocol {
     /// revision, which is what comparisons between members need and is independent of layout.
     func hash(request: Etcdserverpb_HashRequest, context: ServerContext) async throws -> Etcdserverpb_HashResponse {
         try await answeringAsEtcd {
+            try server.auth.requireAdmin()
             let hash = try server.store.hashKV()
             var response = Etcdserverpb_HashResponse()
             response.header = await server.header(revision: hash.revision)
@@ -81,6 +85,7 @@ struct MaintenanceService: Etcdserverpb_Maintenance.SimpleServiceProtocol {
 
     func hashKV(request: Etcdserverpb_HashKVRequest, context: ServerContext) async throws -> Etcdserverpb_HashKVResponse {
         try await answeringAsEtcd {
+            try server.auth.requireAdmin()
             let hash = try server.store.hashKV(revision: request.revision)
             var response = Etcdserverpb_HashKVResponse()
             response.header = try await server.header()
@@ -99,7 +104,13 @@ struct MaintenanceService: Etcdserverpb_Maintenance.SimpleServiceProtocol {
     func snapshot(request: ServerRequest<Etcdserverpb_SnapshotRequest>, context: ServerContext) async throws
         -> StreamingServerResponse<Etcdserverpb_SnapshotResponse>
     {
-        StreamingServerResponse { writer in try await streamSnapshot(to: writer).metadata }
+        // A snapshot holds every key: the root role only, when auth is enabled.
+        do {
+            try server.auth.requireAdmin()
+        } catch {
+            return StreamingServerResponse(error: EtcdError.from(error))
+        }
+        return StreamingServerResponse { writer in try await streamSnapshot(to: writer).metadata }
     }
 
     func snapshot(request: Etcdserverpb_SnapshotRequest, response: RPCWriter<Etcdserverpb_SnapshotResponse>,
@@ -154,6 +165,7 @@ struct MaintenanceService: Etcdserverpb_Maintenance.SimpleServiceProtocol {
         -> Etcdserverpb_MoveLeaderResponse
     {
         try await answeringAsEtcd {
+            try server.auth.requireAdmin()
             guard await server.host.isLeader else { throw EtcdError.notLeader }
             let voters = try server.store.members().filter { !$0.isLearner }.map(\.id)
             guard voters.contains(request.targetID) else { throw EtcdError.badLeaderTransferee }

@@ -85,7 +85,8 @@ final class WatchHub: Sendable {
         case .put(let put): .to(put.revision)
         case .deleteRange(let delete): .to(delete.revision)
         case .txn(let txn): .to(txn.revision)
-        case .compaction, .leaseGrant, .leaseCheckpoint, .alarm, .members, .alreadyApplied: .unchanged
+        case .compaction, .leaseGrant, .leaseCheckpoint, .alarm, .members, .authChanged, .authenticated, .alreadyApplied:
+            .unchanged
         case .leaseRevoke(let deletedKeys): deletedKeys == 0 ? .unchanged : .unknown
         case nil: .unknown
         }

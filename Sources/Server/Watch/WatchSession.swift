@@ -69,6 +69,15 @@ struct WatchSession {
         var reply = Etcdserverpb_WatchResponse()
         reply.header = await server.header(revision: revision)
         reply.created = true
+        do {
+            try server.auth.requireRead(key: Array(request.key), rangeEnd: Array(request.rangeEnd))
+        } catch {
+            // etcd's reason is the whole gRPC error text, under the watch id asked for.
+            reply.watchID = request.watchID
+            reply.canceled = true
+            reply.cancelReason = "rpc error: code = PermissionDenied desc = etcdserver: permission denied"
+            return try await response.write(reply)
+        }
         guard let keys = Watcher.Keys(key: Array(request.key), rangeEnd: Array(request.rangeEnd)) else {
             return try await refuse(reply, reason: Self.rangeEmptyReason)
         }

@@ -1,7 +1,8 @@
 #!/bin/sh
 # Regenerates the test-only TLS material the TLS tests use (valid 100 years; never use it
 # anywhere else): a CA, a server certificate for 127.0.0.1 and localhost signed by it, a client
-# certificate (common name "root") signed by it, and a second, unrelated CA with a client
+# certificate (common name "root") signed by it, one with common name "alice" (a user limited by
+# auth, for the certificate-as-user cases), and a second, unrelated CA with a client
 # certificate of its own, for the "wrong CA" cases.
 set -eu
 cd "$(dirname "$0")"
@@ -22,5 +23,6 @@ make_ca other-ca "unrelated test CA"
 make_leaf server ca "cairn test server" "subjectAltName=IP:127.0.0.1,DNS:localhost
 extendedKeyUsage=serverAuth,clientAuth"
 make_leaf client ca "root" "extendedKeyUsage=clientAuth"
+make_leaf alice-client ca "alice" "extendedKeyUsage=clientAuth"
 make_leaf other-client other-ca "root" "extendedKeyUsage=clientAuth"
 chmod 0644 ./*.pem
