@@ -24,7 +24,8 @@ final class SnapshotRestoreTests: XCTestCase {
     private let oldMember = MemberRecord(id: 0xABC, name: "old", peerURLs: ["http://10.0.0.1:2380"])
 
     /// An archive of a member's store: 30 keys (one deleted, three on a lease with a
-    /// checkpointed TTL), a compaction, and a NOSPACE alarm raised by the old member.
+    /// checkpointed TTL), a compaction, a NOSPACE alarm raised by the old member, and auth
+    /// enabled with its root user.
     private func makeArchive() async throws -> (path: String, revision: Int64) {
         let dataDirectory = directory.file("old.data")
         try FileManager.default.createDirectory(atPath: dataDirectory + "/member/snap", withIntermediateDirectories: true)
@@ -35,6 +36,9 @@ final class SnapshotRestoreTests: XCTestCase {
             try txn.putMember(oldMember)
             try txn.setClusterID(0xC1)
             try txn.activate(AlarmRecord(memberID: oldMember.id, kind: .noSpace))
+            try txn.addUser(AuthUser(name: "root", passwordHash: PasswordHash.make("pw", iterations: 10)))
+            try txn.grantRole(AuthRole.root, to: "root")
+            try txn.enableAuth()
         }
         for index in 0..<30 {
             try await store.write { txn in
@@ -86,6 +90,8 @@ final class SnapshotRestoreTests: XCTestCase {
         XCTAssertEqual(try store.alarms(), [])
         XCTAssertEqual(try store.leases(), [LeaseRecord(id: 7, ttlSeconds: 600)])
         XCTAssertEqual(try store.keys(attachedTo: 7).count, 3)
+        XCTAssertEqual(try store.authStatus().enabled, true, "users, roles and auth come back as etcd's restore keeps them")
+        XCTAssertEqual(try store.user("root")?.roles, ["root"])
         let (wal, replay) = try WAL.open(directory: layout.walDirectory)
         wal.close()
         XCTAssertEqual(MemberIdentity(walMetadata: replay.metadata), founding.identity)
