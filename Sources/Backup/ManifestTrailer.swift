@@ -29,22 +29,35 @@ enum ManifestTrailer {
     static func read(path: String) -> Data? {
         guard let file = FileHandle(forReadingAtPath: path) else { return nil }
         defer { try? file.close() }
-        guard let size = try? file.seekToEnd(), size >= UInt64(8 + footerBytes) else { return nil }
-        func bytes(at offset: UInt64, count: Int) -> [UInt8]? {
+        guard let size = try? file.seekToEnd() else { return nil }
+        return decode(size: size, at: { offset, count in
             guard (try? file.seek(toOffset: offset)) != nil, let data = try? file.read(upToCount: count), data.count == count
             else { return nil }
             return [UInt8](data)
-        }
-        guard let footer = bytes(at: size - UInt64(footerBytes), count: footerBytes), Array(footer[4...]) == marker else {
+        })
+    }
+
+    /// The manifest JSON from the end of `bytes` (the decrypted tail of an encrypted archive).
+    static func decode(endOf bytes: [UInt8]) -> Data? {
+        decode(size: UInt64(bytes.count), at: { offset, count in
+            guard offset + UInt64(count) <= UInt64(bytes.count) else { return nil }
+            return Array(bytes[Int(offset)..<Int(offset) + count])
+        })
+    }
+
+    /// The trailer of a stream of `size` bytes whose bytes `at` reads.
+    private static func decode(size: UInt64, at bytes: (UInt64, Int) -> [UInt8]?) -> Data? {
+        guard size >= UInt64(8 + footerBytes) else { return nil }
+        guard let footer = bytes(size - UInt64(footerBytes), footerBytes), Array(footer[4...]) == marker else {
             return nil
         }
         let jsonLength = UInt64(footer[0..<4].reversed().reduce(UInt32(0)) { $0 << 8 | UInt32($1) })
         let frameLength = 8 + jsonLength + UInt64(footerBytes)
         guard jsonLength < 1 << 24, frameLength <= size,
-            let header = bytes(at: size - frameLength, count: 8),
+            let header = bytes(size - frameLength, 8),
             header[0..<4].reversed().reduce(UInt32(0), { $0 << 8 | UInt32($1) }) == magic,
             UInt64(header[4..<8].reversed().reduce(UInt32(0)) { $0 << 8 | UInt32($1) }) == jsonLength + UInt64(footerBytes),
-            let json = bytes(at: size - frameLength + 8, count: Int(jsonLength))
+            let json = bytes(size - frameLength + 8, Int(jsonLength))
         else { return nil }
         return Data(json)
     }

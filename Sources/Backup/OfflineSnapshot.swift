@@ -7,7 +7,8 @@ import Storage
 public enum OfflineSnapshot {
     public static func backendPath(dataDirectory: String) -> String { dataDirectory + "/member/snap/db" }
 
-    public static func save(dataDirectory: String, to path: String, force: Bool, level: Int32, toolVersion: String)
+    public static func save(dataDirectory: String, to path: String, force: Bool, level: Int32, toolVersion: String,
+        encryptionKey: EncryptionKey? = nil)
         async throws -> (manifest: SnapshotManifest, sha256: String, bytes: Int)
     {
         let backend = backendPath(dataDirectory: dataDirectory)
@@ -27,7 +28,7 @@ public enum OfflineSnapshot {
             raftTerm: status.term, keyCount: hash.keyCount, kvHash: hash.hash, serverVersion: "offline",
             toolVersion: toolVersion)
         let writer = try SnapshotArchiveWriter(path: path, force: force, level: level,
-            workers: Int32(min(4, max(0, ProcessInfo.processInfo.activeProcessorCount - 1))))
+            workers: Int32(min(4, max(0, ProcessInfo.processInfo.activeProcessorCount - 1))), encryptionKey: encryptionKey)
         do {
             let copy = try BackendCopyStream(store: store)
             while true {

@@ -13,6 +13,8 @@ public enum SnapshotArchiveReader {
         /// The archive's own SHA-256 (of the compressed file).
         public var sha256: String
         public var compressedBytes: Int
+        /// The fingerprint of the key an encrypted archive was sealed with; nil when plain.
+        public var keyFingerprint: String?
         /// What each check found; a check that could not run says why.
         public var checks: [(name: String, result: String)] = []
     }
@@ -21,8 +23,9 @@ public enum SnapshotArchiveReader {
     /// there (as `db`) for the record checks; otherwise only the streaming checks run.
     /// `checkSidecar` false skips check 1 (restore's `--skip-hash-check`); `progress` hears
     /// the compressed bytes read so far.
+    /// An encrypted archive needs `encryptionKey`; it is refused without it, naming the key.
     public static func read(path: String, databaseDirectory: String? = nil, deep: Bool = false,
-        checkSidecar: Bool = true, progress: ((Int) -> Void)? = nil) throws -> Report
+        checkSidecar: Bool = true, encryptionKey: EncryptionKey? = nil, progress: ((Int) -> Void)? = nil) throws -> Report
     {
         // Check 1 first: a file that is not what was written is reported as such, before
         // whatever its damage does to the decoding.
@@ -38,19 +41,8 @@ public enum SnapshotArchiveReader {
             }
             outerCheck = ("outer sha256", "ok: matches \((sidecar as NSString).lastPathComponent)")
         }
-        guard let file = FileHandle(forReadingAtPath: path) else {
-            throw BackupError("open", at: path, "cannot read the file: \(String(cString: strerror(errno)))")
-        }
-        defer { try? file.close() }
-        let outer = SHA256Digest()
-        var compressedBytes = 0
-        let zstd = try ZstdReader { count in
-            let bytes = [UInt8](try file.read(upToCount: count) ?? Data())
-            outer.update(bytes)
-            compressedBytes += bytes.count
-            progress?(compressedBytes)
-            return bytes
-        }
+        let source = try ArchiveSource(path: path, key: encryptionKey, progress: progress)
+        let zstd = try ZstdReader { count in try source.read(count) }
         let tar = try TarReader { buffer in try zstd.read(into: buffer) }
 
         var seen: [SnapshotManifest.Member] = []
@@ -98,13 +90,17 @@ public enum SnapshotArchiveReader {
             throw BackupError("tar structure", at: path, "no \(SnapshotManifest.fileName) (the archive is incomplete)")
         }
         let manifest = try decodeManifest(manifestData)
-        guard ManifestTrailer.read(path: path) == manifestData else {
+        guard source.manifestTrailer() == manifestData else {
             throw BackupError("manifest", at: "the end of \(path)",
                 "the manifest copy in the trailing skippable frame is missing or differs from \(SnapshotManifest.fileName)")
         }
-        var report = Report(manifest: manifest, sha256: outer.finish().hexString, compressedBytes: compressedBytes)
+        var report = Report(manifest: manifest, sha256: source.outer.finish().hexString, compressedBytes: source.fileBytes)
+        report.keyFingerprint = source.keyFingerprint
         report.checks.append(outerCheck)
-        report.checks.append(("zstd stream", "ok: \(compressedBytes) bytes, frame checksums valid"))
+        if let fingerprint = source.keyFingerprint {
+            report.checks.append(("encryption", "ok: AES-256-GCM with key \(fingerprint), every frame authenticated"))
+        }
+        report.checks.append(("zstd stream", "ok: \(source.fileBytes) bytes, frame checksums valid"))
 
         guard seen.map(\.name) == manifest.members.map(\.name) else {
             throw BackupError("tar structure", at: path,
@@ -147,6 +143,8 @@ public enum SnapshotArchiveReader {
     /// The manifest from the archive's trailing copy, without decompressing anything: what
     /// `status` shows. Nothing is verified (that is `verify`'s job); nil when the file has no
     /// trailing copy.
+    /// nil for an archive without a readable trailer, and for an encrypted one (whose
+    /// manifest needs the key: use ``read(path:databaseDirectory:deep:checkSidecar:encryptionKey:progress:)``).
     public static func quickManifest(path: String) throws -> SnapshotManifest? {
         guard let data = ManifestTrailer.read(path: path) else { return nil }
         return try decodeManifest(data)

@@ -17,6 +17,9 @@ public final class SnapshotArchiveWriter: @unchecked Sendable {
     private let outerDigest = SHA256Digest()
     private var compressedBytes = 0
     private var compressor: ZstdCompressor!
+    /// Set when the archive is encrypted: everything after it (zstd stream and trailer) goes
+    /// through it, and the file holds its output.
+    private var envelope: EnvelopeWriter?
     private var tar: TarWriter!
     private var part: [UInt8] = []
     private var partIndex = 0
@@ -30,7 +33,9 @@ public final class SnapshotArchiveWriter: @unchecked Sendable {
 
     /// Refuses an existing `path` unless `force`. `level` is zstd's (1…19); `workers` > 0
     /// compresses on that many threads.
-    public init(path: String, force: Bool, level: Int32 = 3, workers: Int32 = 0) throws {
+    /// With `encryptionKey`, the whole archive is sealed in an AES-256-GCM envelope
+    /// (``EnvelopeWriter``); `FILE.sha256` is then of the encrypted file, checkable without the key.
+    public init(path: String, force: Bool, level: Int32 = 3, workers: Int32 = 0, encryptionKey: EncryptionKey? = nil) throws {
         self.path = path
         if FileManager.default.fileExists(atPath: path), !force {
             throw BackupError("save", at: path, "the file exists; pass --force to replace it")
@@ -40,10 +45,14 @@ public final class SnapshotArchiveWriter: @unchecked Sendable {
             let file = FileHandle(forWritingAtPath: partial)
         else { throw BackupError("save", at: partial, "cannot create the file: \(String(cString: strerror(errno)))") }
         self.file = file
-        compressor = try ZstdCompressor(level: level, workers: workers) { [unowned self] bytes in
+        let output: ([UInt8]) throws -> Void = { [unowned self] bytes in
             outerDigest.update(bytes)
             compressedBytes += bytes.count
             try file.write(contentsOf: bytes)
+        }
+        if let encryptionKey { envelope = try EnvelopeWriter(key: encryptionKey, sink: output) }
+        compressor = try ZstdCompressor(level: level, workers: workers) { [unowned self] bytes in
+            try emit(bytes, output)
         }
         tar = try TarWriter { [unowned self] bytes in
             guard !discarding else { return }
@@ -95,10 +104,12 @@ public final class SnapshotArchiveWriter: @unchecked Sendable {
         try json.withUnsafeBytes { try tar.add(name: SnapshotManifest.fileName, bytes: $0) }
         try tar.finish()
         try compressor.finish()
-        let trailer = ManifestTrailer.encode(json)
-        outerDigest.update(trailer)
-        compressedBytes += trailer.count
-        try file.write(contentsOf: trailer)
+        try emit(ManifestTrailer.encode(json)) { [self] trailer in
+            outerDigest.update(trailer)
+            compressedBytes += trailer.count
+            try file.write(contentsOf: trailer)
+        }
+        try envelope?.finish()
         try file.synchronize()
         try file.close()
         let sha256 = outerDigest.finish().hexString
@@ -109,6 +120,12 @@ public final class SnapshotArchiveWriter: @unchecked Sendable {
         try Self.syncDirectory(of: path)
         finished = true
         return (manifest, sha256, compressedBytes)
+    }
+
+    /// Hands archive bytes to the envelope when encrypting, else straight to `output`.
+    private func emit(_ bytes: [UInt8], _ output: ([UInt8]) throws -> Void) throws {
+        guard let envelope else { return try output(bytes) }
+        try bytes.withUnsafeBytes { try envelope.write($0) }
     }
 
     /// Removes `FILE.part`.

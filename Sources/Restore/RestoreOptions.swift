@@ -1,3 +1,4 @@
+import Backup
 import Storage
 
 /// What a restored member becomes: its place in a new cluster, and how its revisions continue.
@@ -16,10 +17,14 @@ public struct RestoreOptions: Sendable {
     /// `--skip-hash-check`: accept a snapshot without its checksum (an etcd backend copied
     /// from a data-dir), and skip the KV-hash recomputation of a cairn archive.
     public var skipHashCheck: Bool
+    /// `--encrypt-key-file`: the key an encrypted cairn archive was sealed with.
+    public var encryptionKey: EncryptionKey?
 
     public init(initialCluster: [DataDirectory.FoundingMember], name: String, initialClusterToken: String,
-        revisionBump: RevisionBump? = nil, markCompacted: Bool = false, skipHashCheck: Bool = false)
+        revisionBump: RevisionBump? = nil, markCompacted: Bool = false, skipHashCheck: Bool = false,
+        encryptionKey: EncryptionKey? = nil)
     {
+        self.encryptionKey = encryptionKey
         self.initialCluster = initialCluster
         self.name = name
         self.initialClusterToken = initialClusterToken

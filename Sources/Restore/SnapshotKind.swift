@@ -18,11 +18,11 @@ enum SnapshotKind {
         }
         defer { try? file.close() }
         let head = [UInt8]((try? file.read(upToCount: boltMagicOffset + boltMagic.count)) ?? Data())
-        if head.starts(with: zstdMagic) { return .cairnArchive }
+        if head.starts(with: zstdMagic) || head.starts(with: Array("CAIRNENC".utf8)) { return .cairnArchive }
         if head.count == boltMagicOffset + boltMagic.count, Array(head[boltMagicOffset...]) == boltMagic {
             return .etcdSnapshot
         }
         throw RestoreError(.invalidSnapshot,
-            "\(path) is neither a cairn snapshot archive (zstd) nor an etcd snapshot (bbolt): its first bytes are \(head.prefix(8).map { String(format: "%02x", $0) }.joined(separator: " "))")
+            "\(path) is neither a cairn snapshot archive (zstd, or encrypted) nor an etcd snapshot (bbolt): its first bytes are \(head.prefix(8).map { String(format: "%02x", $0) }.joined(separator: " "))")
     }
 }

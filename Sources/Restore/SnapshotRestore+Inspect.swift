@@ -6,11 +6,13 @@ extension SnapshotRestore {
     /// What a snapshot holds, checked without writing anything: a cairn archive's streaming
     /// checks (outer SHA-256, zstd frame checksums, tar members, member SHA-256s), or an etcd
     /// snapshot's SHA-256 trailer and bbolt structure. The restore runbook's preflight.
-    public static func inspect(snapshot path: String) throws -> (revision: Int64, databaseBytes: Int64) {
+    public static func inspect(snapshot path: String, encryptionKey: EncryptionKey? = nil) throws
+        -> (revision: Int64, databaseBytes: Int64)
+    {
         switch try SnapshotKind.detect(path: path) {
         case .cairnArchive:
             do {
-                let manifest = try SnapshotArchiveReader.read(path: path).manifest
+                let manifest = try SnapshotArchiveReader.read(path: path, encryptionKey: encryptionKey).manifest
                 return (manifest.revision, manifest.databaseBytes)
             } catch let error as BackupError {
                 throw RestoreError(.invalidSnapshot, "\(path) does not verify: \(error)")

@@ -65,7 +65,7 @@ public enum SnapshotRestore {
             let report: SnapshotArchiveReader.Report
             do {
                 report = try SnapshotArchiveReader.read(path: path, databaseDirectory: directory.snapshotDirectory,
-                    deep: !options.skipHashCheck, checkSidecar: !options.skipHashCheck,
+                    deep: !options.skipHashCheck, checkSidecar: !options.skipHashCheck, encryptionKey: options.encryptionKey,
                     progress: { progress(Progress(bytes: $0, totalBytes: total)) })
             } catch let error as BackupError {
                 throw RestoreError(.invalidSnapshot, "\(path) does not verify: \(error)")

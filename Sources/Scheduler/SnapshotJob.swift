@@ -14,11 +14,14 @@ public struct SnapshotJob: Sendable {
     public var save: @Sendable (_ path: String) async throws -> Void
     public var now: @Sendable () -> Date
     public var logger: Logger
+    /// The key `save` encrypts with, needed again to verify what it wrote.
+    public var encryptionKey: EncryptionKey?
 
     public init(directory: String, policy: RetentionPolicy, timeZone: TimeZone,
         save: @escaping @Sendable (_ path: String) async throws -> Void, now: @escaping @Sendable () -> Date = { Date() },
-        logger: Logger)
+        logger: Logger, encryptionKey: EncryptionKey? = nil)
     {
+        self.encryptionKey = encryptionKey
         self.directory = directory
         self.policy = policy
         self.timeZone = timeZone
@@ -68,7 +71,7 @@ public struct SnapshotJob: Sendable {
         defer { try? FileManager.default.removeItem(atPath: scratch) }
         let entry: BackupCatalog.Entry
         do {
-            let report = try SnapshotArchiveReader.read(path: path, databaseDirectory: scratch, deep: true)
+            let report = try SnapshotArchiveReader.read(path: path, databaseDirectory: scratch, deep: true, encryptionKey: encryptionKey)
             entry = BackupCatalog.Entry(file: file, createdAt: started, sizeBytes: sizeBytes, sha256: report.sha256,
                 manifest: report.manifest,
                 verification: .init(at: now(), ok: true, detail: report.checks.map { "\($0.name): \($0.result)" }.joined(separator: "; ")))

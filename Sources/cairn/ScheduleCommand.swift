@@ -23,6 +23,7 @@ struct ScheduleCommand: AsyncParsableCommand {
         @Option(help: "… of each of the last N months.") var retainMonthly: Int?
         @Option(help: "The time zone of cron times and retention days (an IANA name such as Europe/Berlin).")
         var timeZone = "UTC"
+        @OptionGroup var encryption: SnapshotCommand.EncryptionOption
 
         func validate() throws {
             for (flag, value) in [("--retain-last", retainLast), ("--retain-hourly", retainHourly), ("--retain-daily", retainDaily),
@@ -52,10 +53,13 @@ struct ScheduleCommand: AsyncParsableCommand {
             return try DirectoryLock(directory: dir)
         }
 
-        func job(endpoint: String, logger: Logger) -> SnapshotJob {
-            SnapshotJob(directory: dir, policy: retention, timeZone: zone, save: { path in
-                _ = try await OnlineSnapshot.save(endpoint: endpoint, to: path, force: false, level: 3, toolVersion: Cairn.version)
-            }, logger: logger)
+        /// Refuses a bad `--encrypt-key-file` before anything is scheduled.
+        func job(endpoint: String, logger: Logger) throws -> SnapshotJob {
+            let key = try encryption.key()
+            return SnapshotJob(directory: dir, policy: retention, timeZone: zone, save: { path in
+                _ = try await OnlineSnapshot.save(endpoint: endpoint, to: path, force: false, level: 3, toolVersion: Cairn.version,
+                    encryptionKey: key)
+            }, logger: logger, encryptionKey: key)
         }
     }
 
@@ -92,7 +96,7 @@ struct ScheduleCommand: AsyncParsableCommand {
             do {
                 let lock = try policy.lockedDirectory()
                 let logger = ScheduleCommand.logger()
-                let scheduler = SnapshotScheduler(job: policy.job(endpoint: endpoints, logger: logger),
+                let scheduler = SnapshotScheduler(job: try policy.job(endpoint: endpoints, logger: logger),
                     timing: try ScheduleCommand.timing(cron: cron, interval: interval, timeZone: policy.zone),
                     jitter: GoDuration.parse(jitter) ?? .zero, runAtStart: snapshotOnStart)
                 try await ScheduleCommand.runUntilSignalled(scheduler)
@@ -137,7 +141,7 @@ struct ScheduleCommand: AsyncParsableCommand {
         func run() async throws {
             do {
                 let lock = try policy.lockedDirectory()
-                let job = policy.job(endpoint: "", logger: ScheduleCommand.logger())
+                let job = try policy.job(endpoint: "", logger: ScheduleCommand.logger())
                 let (plan, _) = try job.prune(dryRun: dryRun)
                 for decision in plan.keep {
                     print("keep    \(decision.record.name)  (\(decision.reasons.joined(separator: "; ")))")

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Backup
 import Foundation
 import Logging
 import Scheduler
@@ -83,6 +84,13 @@ struct SnapshotsInProcess: Sendable {
         let timeZone = TimeZone(identifier: settings.timeZone) ?? TimeZone(identifier: "UTC")!
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         lock = try DirectoryLock(directory: directory)
+        let key = try settings.encryptKeyFile.map { path in
+            do {
+                return try EncryptionKey.load(path: path)
+            } catch {
+                throw ValidationError("--snapshot-encrypt-key-file: \(error)")
+            }
+        }
         let url = configuration.listenClientURLs[0]
         let endpoint = "http://\(url.host == "0.0.0.0" ? "127.0.0.1" : url.host):\(url.port)"
         self.endpoint = endpoint
@@ -91,9 +99,10 @@ struct SnapshotsInProcess: Sendable {
                 daily: settings.retainDaily, weekly: settings.retainWeekly, monthly: settings.retainMonthly),
             timeZone: timeZone,
             save: { path in
-                _ = try await OnlineSnapshot.save(endpoint: endpoint, to: path, force: false, level: 3, toolVersion: Cairn.version)
+                _ = try await OnlineSnapshot.save(endpoint: endpoint, to: path, force: false, level: 3, toolVersion: Cairn.version,
+                    encryptionKey: key)
             },
-            logger: logger)
+            logger: logger, encryptionKey: key)
         scheduler = SnapshotScheduler(job: job, timing: .cron(expression, timeZone), jitter: settings.jitter,
             runAtStart: settings.onStart)
     }

@@ -28,6 +28,22 @@ struct SnapshotCommand: AsyncParsableCommand {
         }
     }
 
+    /// `--encrypt-key-file`: the AES-256 key that seals archives written, and opens archives read.
+    struct EncryptionOption: ParsableArguments {
+        @Option(name: .customLong("encrypt-key-file"),
+            help: "A file holding a 32-byte key (raw, or 64 hex digits as `openssl rand -hex 32` writes), mode 0600: encrypts the archive with AES-256-GCM, or opens an encrypted one.")
+        var path: String?
+
+        func key() throws -> EncryptionKey? {
+            guard let path else { return nil }
+            do {
+                return try EncryptionKey.load(path: path)
+            } catch {
+                throw CommandFailure.exit(BackupError("encryption", at: path, "\(error)"))
+            }
+        }
+    }
+
     /// `sha256` nil: not computed (the quick status reads only the manifest).
     static func rows(_ manifest: SnapshotManifest, sha256: String?, compressedBytes: Int) -> [(String, String)] {
         [
@@ -70,6 +86,7 @@ struct SnapshotCommand: AsyncParsableCommand {
         @Option(help: "zstd compression level, 1 (fast) to 19 (small).") var level: Int32 = 3
         @Option(name: [.customShort("w"), .long], help: "Output format: table or json (the manifest).")
         var writeOut: OutputFormat = .table
+        @OptionGroup var encryption: EncryptionOption
 
         func validate() throws {
             guard (1...19).contains(level) else { throw ValidationError("--level must be between 1 and 19, not \(level)") }
@@ -84,15 +101,16 @@ struct SnapshotCommand: AsyncParsableCommand {
         func run() async throws {
             let started = ContinuousClock.now
             let saved: (manifest: SnapshotManifest, sha256: String, bytes: Int)
+            let key = try encryption.key()
             do {
                 if let endpoints {
                     let meter = ProgressMeter(enabled: isatty(STDERR_FILENO) == 1)
                     saved = try await OnlineSnapshot.save(endpoint: endpoints, to: file, force: force, level: level,
-                        toolVersion: Cairn.version) { meter.report(bytes: $0.bytes, total: $0.estimatedTotal) }
+                        toolVersion: Cairn.version, encryptionKey: key) { meter.report(bytes: $0.bytes, total: $0.estimatedTotal) }
                     meter.finish()
                 } else {
                     saved = try await OfflineSnapshot.save(dataDirectory: dataDir ?? "", to: file, force: force, level: level,
-                        toolVersion: Cairn.version)
+                        toolVersion: Cairn.version, encryptionKey: key)
                 }
             } catch {
                 throw CommandFailure.exit(error)
@@ -100,7 +118,8 @@ struct SnapshotCommand: AsyncParsableCommand {
             switch writeOut {
             case .json: try SnapshotCommand.printJSON(saved.manifest)
             case .table:
-                print("Snapshot saved at \(file) (\(saved.bytes) bytes, \(saved.manifest.databaseBytes) bytes of database, \(ContinuousClock.now - started))")
+                print("Snapshot saved at \(file) (\(saved.bytes) bytes, \(saved.manifest.databaseBytes) bytes of database, \(ContinuousClock.now - started))"
+                    + (key.map { ", encrypted with key \($0.fingerprint)" } ?? ""))
             }
         }
     }
@@ -113,19 +132,23 @@ struct SnapshotCommand: AsyncParsableCommand {
         @Option(name: [.customShort("w"), .long], help: "Output format: table or json.") var writeOut: OutputFormat = .table
         @Flag(help: "Read the whole archive (and check its zstd and tar layers) instead of the manifest at its end.")
         var full = false
+        @OptionGroup var encryption: EncryptionOption
 
         func run() async throws {
             let manifest: SnapshotManifest
             var rows: [(String, String)]
+            let key = try encryption.key()
             do {
                 if !full, let quick = try SnapshotArchiveReader.quickManifest(path: file) {
                     manifest = quick
                     let size = (try FileManager.default.attributesOfItem(atPath: file)[.size] as? Int) ?? 0
                     rows = SnapshotCommand.rows(manifest, sha256: nil, compressedBytes: size)
                 } else {
-                    let report = try SnapshotArchiveReader.read(path: file)
+                    // An encrypted archive's manifest is inside the encryption: read it whole.
+                    let report = try SnapshotArchiveReader.read(path: file, encryptionKey: key)
                     manifest = report.manifest
                     rows = SnapshotCommand.rows(manifest, sha256: report.sha256, compressedBytes: report.compressedBytes)
+                    if let fingerprint = report.keyFingerprint { rows.append(("encryption", "AES-256-GCM, key \(fingerprint)")) }
                 }
             } catch {
                 throw CommandFailure.exit(error)
@@ -144,13 +167,15 @@ struct SnapshotCommand: AsyncParsableCommand {
 
         @Argument(help: "The archive.") var file: String
         @Flag(help: "Recompute the KV hash, key count and revision range and compare them with the manifest.") var deep = false
+        @OptionGroup var encryption: EncryptionOption
 
         func run() async throws {
+            let key = try encryption.key()
             let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("cairn-verify-\(UUID().uuidString)").path
             do {
                 try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
                 defer { try? FileManager.default.removeItem(atPath: scratch) }
-                let report = try SnapshotArchiveReader.read(path: file, databaseDirectory: scratch, deep: deep)
+                let report = try SnapshotArchiveReader.read(path: file, databaseDirectory: scratch, deep: deep, encryptionKey: key)
                 for check in report.checks { print("\(check.name): \(check.result)") }
                 print("\(file): OK")
             } catch {

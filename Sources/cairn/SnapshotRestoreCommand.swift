@@ -1,4 +1,5 @@
 import ArgumentParser
+import Backup
 import Foundation
 import Restore
 import Server
@@ -38,6 +39,7 @@ extension SnapshotCommand {
         var skipHashCheck = false
         @Option(name: [.customShort("w"), .long], help: "Output format: table or json.")
         var writeOut: SnapshotCommand.OutputFormat = .table
+        @OptionGroup var encryption: SnapshotCommand.EncryptionOption
 
         func validate() throws {
             if let bumpRevision, RevisionBump(argument: bumpRevision) == nil {
@@ -55,7 +57,7 @@ extension SnapshotCommand {
                 let options = try RestoreFlags(name: name, initialCluster: initialCluster,
                     initialClusterToken: initialClusterToken, initialAdvertisePeerURLs: initialAdvertisePeerUrls
                 ).options(revisionBump: bumpRevision.flatMap(RevisionBump.init(argument:)), markCompacted: markCompacted,
-                    skipHashCheck: skipHashCheck)
+                    skipHashCheck: skipHashCheck, encryptionKey: try encryption.key())
                 summary = try await SnapshotRestore.restore(snapshot: file, into: dataDir, options: options) {
                     meter.report(bytes: $0.bytes, total: $0.totalBytes)
                 }
@@ -92,7 +94,9 @@ struct RestoreFlags {
     var initialClusterToken: String
     var initialAdvertisePeerURLs: String
 
-    func options(revisionBump: RevisionBump?, markCompacted: Bool, skipHashCheck: Bool) throws -> RestoreOptions {
+    func options(revisionBump: RevisionBump?, markCompacted: Bool, skipHashCheck: Bool, encryptionKey: EncryptionKey? = nil) throws
+        -> RestoreOptions
+    {
         var arguments = ["--name", name, "--initial-cluster-token", initialClusterToken,
             "--initial-advertise-peer-urls", initialAdvertisePeerURLs]
         if let initialCluster { arguments += ["--initial-cluster", initialCluster] }
@@ -109,6 +113,6 @@ struct RestoreFlags {
                 DataDirectory.FoundingMember(name: $0.name, peerURLs: $0.peerURLs.map(\.description))
             },
             name: configuration.name, initialClusterToken: configuration.initialClusterToken,
-            revisionBump: revisionBump, markCompacted: markCompacted, skipHashCheck: skipHashCheck)
+            revisionBump: revisionBump, markCompacted: markCompacted, skipHashCheck: skipHashCheck, encryptionKey: encryptionKey)
     }
 }

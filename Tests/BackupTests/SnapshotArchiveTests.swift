@@ -87,6 +87,46 @@ final class SnapshotArchiveTests: XCTestCase {
         }
     }
 
+    /// With a key the whole archive is sealed: read back with the key it verifies deep; without
+    /// it, or with another key, it is refused naming the key; any flipped byte fails a check.
+    func testAnEncryptedArchiveOpensOnlyWithItsKey() async throws {
+        let (dataDirectory, hash) = try await makeDataDirectory(keys: 2_000)
+        let key = try EncryptionKey(bytes: (0..<32).map { UInt8($0 * 7 & 0xFF) })
+        let file = directory.file("sealed.cairn")
+        let saved = try await OfflineSnapshot.save(dataDirectory: dataDirectory, to: file, force: false, level: 3,
+            toolVersion: "test", encryptionKey: key)
+        XCTAssertTrue(Envelope.isEncrypted(path: file))
+        XCTAssertNil(try SnapshotArchiveReader.quickManifest(path: file), "the manifest is inside the encryption")
+        let scratch = directory.file("scratch")
+        try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
+        let report = try SnapshotArchiveReader.read(path: file, databaseDirectory: scratch, deep: true, encryptionKey: key)
+        XCTAssertEqual(report.manifest, saved.manifest)
+        XCTAssertEqual(report.manifest.kvHash, hash.hash)
+        XCTAssertEqual(report.sha256, saved.sha256, "the sidecar covers the encrypted file")
+        XCTAssertEqual(report.keyFingerprint, key.fingerprint)
+        XCTAssertTrue(report.checks.contains { $0.name == "encryption" })
+
+        XCTAssertThrowsError(try SnapshotArchiveReader.read(path: file)) { error in
+            XCTAssertTrue("\(error)".contains("encrypted (key \(key.fingerprint))"), "\(error)")
+        }
+        let other = try EncryptionKey(bytes: [UInt8](repeating: 1, count: 32))
+        XCTAssertThrowsError(try SnapshotArchiveReader.read(path: file, encryptionKey: other)) { error in
+            XCTAssertTrue("\(error)".contains(key.fingerprint) && "\(error)".contains(other.fingerprint), "\(error)")
+        }
+        // A flipped byte anywhere past the header: the sidecar check catches it first, and
+        // without the sidecar the frame authentication does.
+        let original = try Data(contentsOf: URL(fileURLWithPath: file))
+        try FileManager.default.removeItem(atPath: file + ".sha256")
+        for offset in [60, original.count / 2, original.count - 20] {
+            var damaged = original
+            damaged[offset] ^= 0x10
+            try damaged.write(to: URL(fileURLWithPath: file))
+            XCTAssertThrowsError(try SnapshotArchiveReader.read(path: file, encryptionKey: key), "byte \(offset)") { error in
+                XCTAssertTrue("\(error)".contains("encryption"), "\(error)")
+            }
+        }
+    }
+
     func testAnAbandonedSaveLeavesNoFile() throws {
         let file = directory.file("abandoned.cairn")
         let writer = try SnapshotArchiveWriter(path: file, force: false)

@@ -79,6 +79,55 @@ final class SnapshotArchiveTests: CompatibilityTestCase {
     /// The round trip at scale: ~50,000 keys written over several revisions each (through
     /// gRPC txns of 100 puts, as etcdctl would take too long), a tenth attached to leases, then
     /// save, status, verify --deep; the manifest's KV hash is the server's HashKV at its revision.
+    /// `--encrypt-key-file` on save seals the archive; status, verify and restore need the same
+    /// key and say which key when it is missing or another.
+    func testEncryptedSnapshotNeedsItsKeyToBeReadVerifiedAndRestored() throws {
+        for index in 1...30 { try put("secret/\(index)", "value-\(index)") }
+        let key = directory.file("backup.key")
+        let otherKey = directory.file("other.key")
+        for (path, byte) in [(key, "ab"), (otherKey, "cd")] {
+            FileManager.default.createFile(atPath: path, contents: Data((String(repeating: byte, count: 32) + "\n").utf8),
+                attributes: [.posixPermissions: 0o600])
+        }
+        let file = directory.file("sealed.cairn")
+        let saved = try cairn(["snapshot", "save", file, "--endpoints", server.clientURL, "--encrypt-key-file", key])
+        XCTAssertEqual(saved.status, 0, saved.stderr)
+        XCTAssertTrue(saved.stdout.contains("encrypted with key "), saved.stdout)
+        let contents = try Data(contentsOf: URL(fileURLWithPath: file))
+        XCTAssertNil(contents.range(of: Data("secret/1".utf8)), "no key appears in the clear")
+        XCTAssertNil(contents.range(of: Data("value-1".utf8)))
+
+        let withoutKey = try cairn(["snapshot", "status", file])
+        XCTAssertNotEqual(withoutKey.status, 0)
+        XCTAssertTrue(withoutKey.stderr.contains("is encrypted (key ") && withoutKey.stderr.contains("--encrypt-key-file"),
+            withoutKey.stderr)
+        let wrongKey = try cairn(["snapshot", "verify", file, "--encrypt-key-file", otherKey])
+        XCTAssertNotEqual(wrongKey.status, 0)
+        XCTAssertTrue(wrongKey.stderr.contains("FAILED"), wrongKey.stderr)
+        let status = try cairn(["snapshot", "status", file, "--encrypt-key-file", key, "-w", "json"])
+        XCTAssertEqual(status.status, 0, status.stderr)
+        let verified = try cairn(["snapshot", "verify", file, "--deep", "--encrypt-key-file", key])
+        XCTAssertEqual(verified.status, 0, verified.stderr)
+        XCTAssertTrue(verified.stdout.contains("encryption: ok: AES-256-GCM"), verified.stdout)
+
+        // A key file others may read is refused before anything is written.
+        try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: otherKey)
+        let exposed = try cairn(["snapshot", "save", directory.file("never.cairn"), "--endpoints", server.clientURL,
+            "--encrypt-key-file", otherKey])
+        XCTAssertNotEqual(exposed.status, 0)
+        XCTAssertTrue(exposed.stderr.contains("chmod 600"), exposed.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: directory.file("never.cairn")))
+
+        guard server.binary.kind == .cairn else { return }
+        let restored = directory.file("restored.data")
+        let refused = try cairn(["snapshot", "restore", file, "--data-dir", restored])
+        XCTAssertNotEqual(refused.status, 0)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: restored))
+        let restore = try cairn(["snapshot", "restore", file, "--data-dir", restored, "--encrypt-key-file", key, "-w", "json"])
+        XCTAssertEqual(restore.status, 0, restore.stderr)
+        XCTAssertTrue(restore.stdout.contains("\"keyCount\" : 30"), restore.stdout)
+    }
+
     func testFiftyThousandKeysRoundTripWithTheServersHash() async throws {
         try XCTSkipIf(server.binary.kind == .etcd,
             "etcd 3.4's gRPC server closes the connection during this burst of grpc-swift txns (not yet understood)")

@@ -15,7 +15,7 @@ public enum OnlineSnapshot {
     }
 
     public static func save(endpoint: String, to path: String, force: Bool, level: Int32, toolVersion: String,
-        progress: @escaping @Sendable (Progress) -> Void = { _ in }) async throws -> (manifest: SnapshotManifest, sha256: String, bytes: Int)
+        encryptionKey: EncryptionKey? = nil, progress: @escaping @Sendable (Progress) -> Void = { _ in }) async throws -> (manifest: SnapshotManifest, sha256: String, bytes: Int)
     {
         let url = try URLSpec(parsing: endpoint, setting: "endpoints")
         guard url.scheme == "http" else {
@@ -30,7 +30,7 @@ public enum OnlineSnapshot {
             let status = try await maintenance.status(Etcdserverpb_StatusRequest(), options: options)
 
             let writer = try SnapshotArchiveWriter(path: path, force: force, level: level,
-                workers: Int32(min(4, max(0, ProcessInfo.processInfo.activeProcessorCount - 1))))
+                workers: Int32(min(4, max(0, ProcessInfo.processInfo.activeProcessorCount - 1))), encryptionKey: encryptionKey)
             do {
                 let result = try await maintenance.snapshot(Etcdserverpb_SnapshotRequest()) { response in
                     try await receive(response, into: writer, progress: progress)

@@ -65,6 +65,8 @@ public struct ServerConfiguration: Sendable, Equatable {
         public var timeZone = "UTC"
         public var jitter = Duration.zero
         public var onStart = false
+        /// `--snapshot-encrypt-key-file`: scheduled snapshots are encrypted with this key.
+        public var encryptKeyFile: String?
     }
 
     public init() {}

@@ -125,6 +125,9 @@ struct ServerSetting: Sendable {
         ServerSetting("snapshot-on-start", "take a scheduled snapshot as soon as the server serves", isBoolean: true) {
             $0.snapshots.onStart = try boolean($1, "snapshot-on-start")
         },
+        ServerSetting("snapshot-encrypt-key-file", "encrypt scheduled snapshots with this 32-byte key file (AES-256-GCM; cairn)") {
+            $0.snapshots.encryptKeyFile = $1
+        },
         ServerSetting("cert-file", "TLS certificate (PEM) served on https client URLs") { $0.clientTLS.certFile = $1 },
         ServerSetting("key-file", "its private key (PEM)") { $0.clientTLS.keyFile = $1 },
         ServerSetting("trusted-ca-file", "CA certificate(s) (PEM) that sign client certificates") { $0.clientTLS.trustedCAFile = $1 },
