@@ -28,14 +28,9 @@ public enum OfflineSnapshot {
             raftTerm: status.term, keyCount: hash.keyCount, kvHash: hash.hash, serverVersion: "offline",
             toolVersion: toolVersion)
         let writer = try SnapshotArchiveWriter(path: path, force: force, level: level,
-            workers: Int32(min(4, max(0, ProcessInfo.processInfo.activeProcessorCount - 1))), encryptionKey: encryptionKey)
+            workers: SnapshotArchiveWriter.defaultWorkers, encryptionKey: encryptionKey)
         do {
-            let copy = try BackendCopyStream(store: store)
-            while true {
-                let chunk = try await copy.next(upTo: 1 << 20)
-                if chunk.isEmpty { break }
-                try chunk.withUnsafeBytes { try writer.appendDatabase($0) }
-            }
+            try await writer.appendDatabase(from: try BackendCopyStream(store: store))
             return try writer.finish(manifest: manifest)
         } catch {
             writer.abandon()

@@ -65,6 +65,18 @@ public final class SnapshotArchiveWriter: @unchecked Sendable {
         if !finished { abandon() }
     }
 
+    /// Compression threads for a snapshot: up to four, leaving a core to the server.
+    public static var defaultWorkers: Int32 { Int32(min(4, max(0, ProcessInfo.processInfo.activeProcessorCount - 1))) }
+
+    /// The whole of a backend copy, read in 1 MiB pieces.
+    public func appendDatabase(from copy: BackendCopyStream) async throws {
+        while true {
+            let chunk = try await copy.next(upTo: 1 << 20)
+            if chunk.isEmpty { return }
+            try chunk.withUnsafeBytes { try appendDatabase($0) }
+        }
+    }
+
     /// The next bytes of the database.
     public func appendDatabase(_ bytes: UnsafeRawBufferPointer) throws {
         var rest = bytes[...]

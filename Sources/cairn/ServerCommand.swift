@@ -52,7 +52,9 @@ struct ServerCommand: AsyncParsableCommand {
                 return
             }
             try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask { try await ServerRunner.run(configuration: configuration, logger: logger) }
+                group.addTask {
+                    try await ServerRunner.run(configuration: configuration, logger: logger, localSnapshots: schedule.source)
+                }
                 group.addTask { try await schedule.run() }
                 // The server returns when it stops; the scheduler only when cancelled.
                 try await group.next()
@@ -66,10 +68,11 @@ struct ServerCommand: AsyncParsableCommand {
 }
 
 /// `--snapshot-schedule`: the scheduler of `cairn schedule run` inside the server process,
-/// snapshotting this member through its own client URL once it serves.
+/// snapshotting this member's store directly (``LocalSnapshots``) once it serves: neither auth
+/// nor TLS on the client URLs stands in its way.
 struct SnapshotsInProcess: Sendable {
     let scheduler: SnapshotScheduler
-    let endpoint: String
+    let source = LocalSnapshots()
     let lock: DirectoryLock
 
     init?(configuration: ServerConfiguration, logger: Logger) throws {
@@ -82,8 +85,6 @@ struct SnapshotsInProcess: Sendable {
             throw ValidationError("--snapshot-schedule: \(error)")
         }
         let timeZone = TimeZone(identifier: settings.timeZone) ?? TimeZone(identifier: "UTC")!
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        lock = try DirectoryLock(directory: directory)
         let key = try settings.encryptKeyFile.map { path in
             do {
                 return try EncryptionKey.load(path: path)
@@ -91,16 +92,15 @@ struct SnapshotsInProcess: Sendable {
                 throw ValidationError("--snapshot-encrypt-key-file: \(error)")
             }
         }
-        let url = configuration.listenClientURLs[0]
-        let endpoint = "http://\(url.host == "0.0.0.0" ? "127.0.0.1" : url.host):\(url.port)"
-        self.endpoint = endpoint
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        lock = try DirectoryLock(directory: directory)
+        let source = source
         let job = SnapshotJob(directory: directory,
             policy: RetentionPolicy(retainLast: settings.retainLast, hourly: settings.retainHourly,
                 daily: settings.retainDaily, weekly: settings.retainWeekly, monthly: settings.retainMonthly),
             timeZone: timeZone,
             save: { path in
-                _ = try await OnlineSnapshot.save(endpoint: endpoint, to: path, force: false, level: 3, toolVersion: Cairn.version,
-                    encryptionKey: key)
+                _ = try await source.save(to: path, level: 3, toolVersion: Cairn.version, encryptionKey: key)
             },
             logger: logger, encryptionKey: key)
         scheduler = SnapshotScheduler(job: job, timing: .cron(expression, timeZone), jitter: settings.jitter,
@@ -109,10 +109,7 @@ struct SnapshotsInProcess: Sendable {
 
     /// Waits until the member serves (a leader, a linearizable read), then follows the schedule.
     func run() async throws {
-        while true {
-            if case .up(_, true, _) = try await EndpointProbe.ask(endpoint: endpoint) { break }
-            try await Task.sleep(for: .milliseconds(200))
-        }
+        try await source.waitUntilServing()
         try await scheduler.run()
         withExtendedLifetime(lock) {}
     }

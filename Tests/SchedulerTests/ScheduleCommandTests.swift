@@ -1,3 +1,4 @@
+import Backup
 import Foundation
 import TestSupport
 import XCTest
@@ -116,6 +117,34 @@ final class ScheduleCommandTests: XCTestCase {
         let taken = try cairn(["schedule", "once", "--endpoints", server.clientURL, "--dir", backups])
         XCTAssertNotEqual(taken.status, 0, "the server's scheduler holds the directory")
         XCTAssertTrue(taken.stderr.contains("another cairn scheduler"), taken.stderr)
+    }
+
+    /// The server's own scheduler reads its store directly: with auth enabled (and no
+    /// credentials anywhere) it still snapshots, here encrypted with --snapshot-encrypt-key-file.
+    func testTheServersOwnSnapshotsNeedNoCredentialsAndCanBeEncrypted() throws {
+        try startServer()
+        for arguments in [["put", "/registry/a", "1"], ["user", "add", "root:rootpw"], ["auth", "enable"]] {
+            _ = try etcdctl.succeed(arguments)
+        }
+        XCTAssertNotNil(try etcdctl.fail(["get", "/registry/a"]).errorLine, "auth is on")
+        server.stop()
+
+        let backups = directory.file("backups")
+        let key = directory.file("backup.key")
+        FileManager.default.createFile(atPath: key, contents: Data((String(repeating: "5a", count: 32) + "\n").utf8),
+            attributes: [.posixPermissions: 0o600])
+        server.extraArguments = ["--snapshot-schedule", "@hourly", "--snapshot-dir", backups, "--snapshot-on-start=true",
+            "--snapshot-encrypt-key-file", key]
+        try server.start()
+        try eventually("the encrypted snapshot at start") {
+            guard server.isRunning else { throw ServerBinaryError(message: "the server stopped:\n\(server.logTail())") }
+            return try BackupCatalog.load(from: backups).snapshots.first?.verification.ok == true
+        }
+        let entry = try XCTUnwrap(BackupCatalog.load(from: backups).snapshots.first)
+        XCTAssertTrue(Envelope.isEncrypted(path: backups + "/" + entry.file))
+        XCTAssertEqual(entry.manifest.keyCount, 1)
+        let verified = try cairn(["snapshot", "verify", backups + "/" + entry.file, "--deep", "--encrypt-key-file", key])
+        XCTAssertEqual(verified.status, 0, verified.stderr)
     }
 
     func testBadScheduleFlagsAreRefusedWithTheReason() throws {

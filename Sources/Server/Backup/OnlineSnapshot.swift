@@ -30,17 +30,14 @@ public enum OnlineSnapshot {
             let status = try await maintenance.status(Etcdserverpb_StatusRequest(), options: options)
 
             let writer = try SnapshotArchiveWriter(path: path, force: force, level: level,
-                workers: Int32(min(4, max(0, ProcessInfo.processInfo.activeProcessorCount - 1))), encryptionKey: encryptionKey)
+                workers: SnapshotArchiveWriter.defaultWorkers, encryptionKey: encryptionKey)
             do {
                 let result = try await maintenance.snapshot(Etcdserverpb_SnapshotRequest()) { response in
                     try await receive(response, into: writer, progress: progress)
                 }
                 let manifest: SnapshotManifest
                 if let facts = result.facts {
-                    manifest = SnapshotManifest(
-                        source: "cairn", clusterID: facts.clusterID, memberID: facts.memberID, memberName: facts.memberName,
-                        revision: facts.revision, compactRevision: facts.compactRevision, raftIndex: facts.raftIndex,
-                        raftTerm: facts.raftTerm, keyCount: facts.keyCount, kvHash: facts.kvHash,
+                    manifest = SnapshotManifest(facts,
                         serverVersion: result.version.isEmpty ? status.version : result.version, toolVersion: toolVersion)
                 } else {
                     // etcd sends no facts with its stream: ask for them after it (approximate,

@@ -15,7 +15,10 @@ public enum ServerRunner {
         case removed
     }
 
-    public static func run(configuration: ServerConfiguration, logger: Logger) async throws {
+    /// `localSnapshots`, when given, takes snapshots of this member's store while it runs.
+    public static func run(configuration: ServerConfiguration, logger: Logger, localSnapshots: LocalSnapshots? = nil)
+        async throws
+    {
         // A peer closing a stream mid-copy must fail that copy, not kill the process.
         signal(SIGPIPE, SIG_IGN)
         let directory = DataDirectory(root: configuration.resolvedDataDir)
@@ -75,6 +78,8 @@ public enum ServerRunner {
         let server = EtcdServer(configuration: configuration, identity: identity, store: store, host: host, logger: logger)
         let lessor = await Lessor.following(server)
         await host.subscribe { server.onHostEvent($0) }
+        localSnapshots?.attach(server)
+        defer { localSnapshots?.detach() }
 
         let peerSecurity = PeerSecurity(files: configuration.peerTLS)
         let transport = PeerTransport(

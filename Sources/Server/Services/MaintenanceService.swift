@@ -120,21 +120,14 @@ struct MaintenanceService: Etcdserverpb_Maintenance.SimpleServiceProtocol {
     }
 
     private func streamSnapshot(to response: RPCWriter<Etcdserverpb_SnapshotResponse>) async throws -> SnapshotFacts {
-        let store = server.store
-        let (header, status, copy) = try await answeringAsEtcd {
-            let header = try await server.header()
-            let (status, copy) = try await store.withWritesHeld { status in
-                (status, try BackendCopyStream(store: store, waitForStart: true))
-            }
-            return (header, status, copy)
+        let (header, copy) = try await answeringAsEtcd {
+            (try await server.header(), try await ConsistentCopy.start(of: server))
         }
-        // The history at the copy's revision stays readable while the copy streams (unless a
-        // compaction passes it, which fails the snapshot rather than mislabel it).
-        let hashing = Task { try store.hashKV(revision: status.revision) }
+        let status = copy.status
         let digest = SHA256Digest()
         var sent = 0
         while true {
-            let chunk = try await copy.next(upTo: Self.snapshotChunkBytes)
+            let chunk = try await copy.stream.next(upTo: Self.snapshotChunkBytes)
             if chunk.isEmpty { break }
             digest.update(chunk)
             sent += chunk.count
@@ -147,17 +140,14 @@ struct MaintenanceService: Etcdserverpb_Maintenance.SimpleServiceProtocol {
             message.version = EtcdServer.reportedVersion
             try await response.write(message)
         }
-        let hash = try await answeringAsEtcd { try await hashing.value }
+        let facts = try await answeringAsEtcd { try await copy.facts() }
         var last = Etcdserverpb_SnapshotResponse()
         last.header = header
         last.remainingBytes = 0
         last.blob = Data(digest.finish())
         last.version = EtcdServer.reportedVersion
         try await response.write(last)
-        return SnapshotFacts(
-            revision: status.revision, compactRevision: status.compactRevision, raftIndex: status.consistentIndex,
-            raftTerm: status.term, clusterID: server.identity.clusterID, memberID: server.identity.memberID,
-            memberName: server.configuration.name, keyCount: hash.keyCount, kvHash: hash.hash)
+        return facts
     }
 
     /// Hands leadership to another voter; only the leader can (etcdctl sends it there).
