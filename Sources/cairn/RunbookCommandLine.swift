@@ -17,9 +17,9 @@ struct RunbookCommandLine: AsyncParsableCommand {
         path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
     }
 
-    static func load(plan: String) throws -> RestoreRunbook {
+    static func load(plan: String, environment: CairnRunbookEnvironment) throws -> RestoreRunbook {
         // Unbuffered: an operator (or a test) watching a run sees each step as it happens.
-        try RestoreRunbook.load(planPath: absolute(plan), environment: CairnRunbookEnvironment()) { line in
+        try RestoreRunbook.load(planPath: absolute(plan), environment: environment) { line in
             FileHandle.standardOutput.write(Data((line + "\n").utf8))
         }
     }
@@ -40,6 +40,8 @@ struct RunbookCommandLine: AsyncParsableCommand {
         @Option(help: "The plan (YAML); its journal is written next to it.") var plan: String
         @Flag(help: "Check and print every action without changing anything (no journal either).") var dryRun = false
         @Flag(help: "Continue the run the journal records, from its first unfinished step.") var resume = false
+        @OptionGroup var encryption: SnapshotCommand.EncryptionOption
+        @OptionGroup var client: ClientOptions
 
         func validate() throws {
             if dryRun && resume { throw ValidationError("--dry-run and --resume do not go together") }
@@ -47,7 +49,8 @@ struct RunbookCommandLine: AsyncParsableCommand {
 
         func run() async throws {
             do {
-                let runbook = try RunbookCommandLine.load(plan: plan)
+                let runbook = try RunbookCommandLine.load(plan: plan,
+                    environment: CairnRunbookEnvironment(access: client.access, encryptionKey: try encryption.key()))
                 _ = try await runbook.restore(snapshot: RunbookCommandLine.absolute(snapshot), dryRun: dryRun, resume: resume)
             } catch {
                 throw CommandFailure.exit(error)
@@ -62,10 +65,12 @@ struct RunbookCommandLine: AsyncParsableCommand {
 
         @Option(help: "The plan of the run to undo.") var plan: String
         @Flag(help: "Print every action without changing anything.") var dryRun = false
+        @OptionGroup var client: ClientOptions
 
         func run() async throws {
             do {
-                _ = try await RunbookCommandLine.load(plan: plan).rollback(dryRun: dryRun)
+                _ = try await RunbookCommandLine.load(plan: plan,
+                    environment: CairnRunbookEnvironment(access: client.access, encryptionKey: nil)).rollback(dryRun: dryRun)
             } catch {
                 throw CommandFailure.exit(error)
             }
@@ -77,9 +82,13 @@ struct RunbookCommandLine: AsyncParsableCommand {
 /// endpoint probe, processes.
 struct CairnRunbookEnvironment: RunbookEnvironment {
     private let runner = ProcessCommandRunner()
+    /// How the probe reaches the server (https, client certificates, a user when auth is on).
+    let access: ClientAccess
+    /// The key of an encrypted snapshot.
+    let encryptionKey: EncryptionKey?
 
     func verify(snapshot: String) async throws -> Restore.SnapshotFacts {
-        let facts = try SnapshotRestore.inspect(snapshot: snapshot)
+        let facts = try SnapshotRestore.inspect(snapshot: snapshot, encryptionKey: encryptionKey)
         return Restore.SnapshotFacts(revision: facts.revision, databaseBytes: facts.databaseBytes)
     }
 
@@ -89,13 +98,14 @@ struct CairnRunbookEnvironment: RunbookEnvironment {
         }
         let restoreOptions = try RestoreFlags(name: options.name, initialCluster: options.initialCluster,
             initialClusterToken: options.initialClusterToken, initialAdvertisePeerURLs: options.initialAdvertisePeerURLs
-        ).options(revisionBump: options.bumpRevision, markCompacted: options.markCompacted, skipHashCheck: false)
+        ).options(revisionBump: options.bumpRevision, markCompacted: options.markCompacted, skipHashCheck: false,
+            encryptionKey: encryptionKey)
         let summary = try await SnapshotRestore.restore(snapshot: snapshot, into: directory, options: restoreOptions)
         return RestoreOutcome(revision: summary.revision)
     }
 
     func probe(endpoint: String) async -> ProbeResult {
-        switch try? await EndpointProbe.ask(endpoint: endpoint) {
+        switch try? await EndpointProbe.ask(endpoint: endpoint, access: access) {
         case .up(let revision, let healthy, _): .up(revision: revision, healthy: healthy)
         case .down, nil: .down
         }

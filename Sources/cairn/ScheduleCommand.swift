@@ -54,10 +54,10 @@ struct ScheduleCommand: AsyncParsableCommand {
         }
 
         /// Refuses a bad `--encrypt-key-file` before anything is scheduled.
-        func job(endpoint: String, logger: Logger) throws -> SnapshotJob {
+        func job(endpoint: String, access: ClientAccess = ClientAccess(), logger: Logger) throws -> SnapshotJob {
             let key = try encryption.key()
             return SnapshotJob(directory: dir, policy: retention, timeZone: zone, save: { path in
-                _ = try await OnlineSnapshot.save(endpoint: endpoint, to: path, force: false, level: 3, toolVersion: Cairn.version,
+                _ = try await OnlineSnapshot.save(endpoint: endpoint, access: access, to: path, force: false, level: 3, toolVersion: Cairn.version,
                     encryptionKey: key)
             }, logger: logger, encryptionKey: key)
         }
@@ -81,6 +81,7 @@ struct ScheduleCommand: AsyncParsableCommand {
                 """)
 
         @Option(help: "One server's client URL.") var endpoints: String
+        @OptionGroup var client: ClientOptions
         @OptionGroup var policy: Policy
         @Option(help: "When to take snapshots: a cron expression such as \"0 */6 * * *\" or @hourly.") var cron: String?
         @Option(help: "Instead of --cron: a fixed period such as 30m or 10s.") var interval: String?
@@ -96,7 +97,7 @@ struct ScheduleCommand: AsyncParsableCommand {
             do {
                 let lock = try policy.lockedDirectory()
                 let logger = ScheduleCommand.logger()
-                let scheduler = SnapshotScheduler(job: try policy.job(endpoint: endpoints, logger: logger),
+                let scheduler = SnapshotScheduler(job: try policy.job(endpoint: endpoints, access: client.access, logger: logger),
                     timing: try ScheduleCommand.timing(cron: cron, interval: interval, timeZone: policy.zone),
                     jitter: GoDuration.parse(jitter) ?? .zero, runAtStart: snapshotOnStart)
                 try await ScheduleCommand.runUntilSignalled(scheduler)
@@ -113,12 +114,13 @@ struct ScheduleCommand: AsyncParsableCommand {
             discussion: "Exits 0 only when the snapshot was written and verified.")
 
         @Option(help: "One server's client URL.") var endpoints: String
+        @OptionGroup var client: ClientOptions
         @OptionGroup var policy: Policy
 
         func run() async throws {
             do {
                 let lock = try policy.lockedDirectory()
-                let entry = try await policy.job(endpoint: endpoints, logger: ScheduleCommand.logger()).run()
+                let entry = try await policy.job(endpoint: endpoints, access: client.access, logger: ScheduleCommand.logger()).run()
                 print("Snapshot \(policy.dir)/\(entry.file): revision \(entry.manifest.revision), \(entry.sizeBytes) bytes, verified")
                 withExtendedLifetime(lock) {}
             } catch {

@@ -80,7 +80,8 @@ struct SnapshotCommand: AsyncParsableCommand {
         )
 
         @Argument(help: "The archive to write.") var file: String
-        @Option(help: "The client URL of one server, e.g. http://127.0.0.1:2379.") var endpoints: String?
+        @Option(help: "The client URL of one server, e.g. http://127.0.0.1:2379 or https://….") var endpoints: String?
+        @OptionGroup var client: ClientOptions
         @Option(help: "The data-dir of a stopped member (its member/snap/db is read).") var dataDir: String?
         @Flag(help: "Replace FILE if it exists.") var force = false
         @Option(help: "zstd compression level, 1 (fast) to 19 (small).") var level: Int32 = 3
@@ -105,7 +106,7 @@ struct SnapshotCommand: AsyncParsableCommand {
             do {
                 if let endpoints {
                     let meter = ProgressMeter(enabled: isatty(STDERR_FILENO) == 1)
-                    saved = try await OnlineSnapshot.save(endpoint: endpoints, to: file, force: force, level: level,
+                    saved = try await OnlineSnapshot.save(endpoint: endpoints, access: client.access, to: file, force: force, level: level,
                         toolVersion: Cairn.version, encryptionKey: key) { meter.report(bytes: $0.bytes, total: $0.estimatedTotal) }
                     meter.finish()
                 } else {

@@ -117,6 +117,34 @@ final class AuthTests: CompatibilityTestCase {
         XCTAssertTrue(try etcdctl.run(alice + ["member", "list"]).succeeded)
     }
 
+    /// cairn's own client commands log in as etcdctl does: `--user` on `snapshot save` and
+    /// `schedule once`; without a user, or as a user without the root role, they fail saying so.
+    func testCairnSnapshotSaveAndScheduleLogInWithUser() throws {
+        try enableAuthWithAlice()
+        func cairn(_ arguments: [String]) throws -> CairnCommand.Run {
+            try CairnCommand.run(arguments, scratchDirectory: directory.path, timeout: .seconds(60))
+        }
+        let file = directory.file("root.cairn")
+        let saved = try cairn(["snapshot", "save", file, "--endpoints", server.clientURL, "--user", "root:rootpw"])
+        XCTAssertEqual(saved.status, 0, saved.stderr)
+        let anonymous = try cairn(["snapshot", "save", directory.file("anonymous.cairn"), "--endpoints", server.clientURL])
+        XCTAssertNotEqual(anonymous.status, 0)
+        XCTAssertTrue(anonymous.stderr.contains("user name is empty"), anonymous.stderr)
+        let limited = try cairn(["snapshot", "save", directory.file("alice.cairn"), "--endpoints", server.clientURL,
+            "--user", "alice", "--password", "alicepw"])
+        XCTAssertNotEqual(limited.status, 0)
+        XCTAssertTrue(limited.stderr.contains("permission denied"), limited.stderr)
+        let wrong = try cairn(["snapshot", "save", directory.file("wrong.cairn"), "--endpoints", server.clientURL,
+            "--user", "root:nope"])
+        XCTAssertTrue(wrong.stderr.contains("authentication failed"), wrong.stderr)
+        for name in ["anonymous", "alice", "wrong"] {
+            XCTAssertFalse(FileManager.default.fileExists(atPath: directory.file("\(name).cairn")), name)
+        }
+        let scheduled = try cairn(["schedule", "once", "--endpoints", server.clientURL, "--dir", directory.file("backups"),
+            "--user", "root:rootpw"])
+        XCTAssertEqual(scheduled.status, 0, scheduled.stderr)
+    }
+
     func testAuthManagementFollowsEtcdsRules() throws {
         XCTAssertEqual(try error(["auth", "enable"]), "Error: etcdserver: root user does not exist")
         try etcdctl.succeed(["user", "add", "root:rootpw"])

@@ -99,6 +99,24 @@ final class TLSTests: XCTestCase {
         XCTAssertEqual(byPassword.stdout, "OK\n", "\(byPassword)")
     }
 
+    /// `cairn snapshot save` over https with etcdctl's flags: the server checked against
+    /// `--cacert`, a client certificate with `--cert`/`--key`; another CA is refused.
+    func testCairnSnapshotSaveSpeaksHttpsWithClientCertificates() throws {
+        _ = try startServer(clientCertAuth: true)
+        func save(_ name: String, _ credentials: [String]) throws -> CairnCommand.Run {
+            try CairnCommand.run(["snapshot", "save", directory.path + "/" + name, "--endpoints", endpoint] + credentials,
+                scratchDirectory: directory.path, timeout: .seconds(60))
+        }
+        let saved = try save("tls.cairn", clientCredentials())
+        XCTAssertEqual(saved.status, 0, saved.stderr)
+        let verified = try CairnCommand.run(["snapshot", "verify", directory.path + "/tls.cairn"], scratchDirectory: directory.path)
+        XCTAssertEqual(verified.status, 0, verified.stderr)
+        XCTAssertNotEqual(try save("other.cairn", clientCredentials(ca: "other-ca.pem")).status, 0)
+        XCTAssertNotEqual(try save("nocert.cairn", ["--cacert", fixture("ca.pem")]).status, 0)
+        let halfPair = try save("half.cairn", ["--cacert", fixture("ca.pem"), "--cert", fixture("client.pem")])
+        XCTAssertTrue(halfPair.stderr.contains("--cert and --key go together"), halfPair.stderr)
+    }
+
     func testHttpsWithoutACertificateIsRefusedAtStart() throws {
         guard try ServerBinary.resolve(environmentVariable: "CAIRN_COMPAT_SERVER").kind == .cairn else {
             throw XCTSkip("etcd's own start-up message differs; cairn's is pinned here")

@@ -2,6 +2,7 @@ import API
 import Foundation
 import GRPCCore
 import GRPCNIOTransportHTTP2
+import Storage
 
 /// What a running server says about itself, asked the way `etcdctl endpoint health` asks:
 /// used by the restore runbook to see a server stop, and to see it back at the right revision.
@@ -14,20 +15,23 @@ public enum EndpointProbe {
         case up(revision: Int64, healthy: Bool, detail: String)
     }
 
-    public static func ask(endpoint: String, timeout: Duration = .seconds(3)) async throws -> Answer {
+    /// A read refused by auth still went through a leader (etcd's `endpoint health` counts
+    /// permission denied as healthy, and so does this probe).
+    public static func ask(endpoint: String, access: ClientAccess = ClientAccess(), timeout: Duration = .seconds(3)) async throws
+        -> Answer
+    {
         let url = try URLSpec(parsing: endpoint, setting: "endpoint")
-        guard url.scheme == "http" else {
-            throw ConfigurationError("endpoint \(endpoint): https endpoints are not supported by this cairn version yet")
-        }
-        let transport = try HTTP2ClientTransport.Posix(
-            target: .ipv4(address: url.host, port: url.port), transportSecurity: .plaintext)
-        var options = CallOptions.defaults
-        options.timeout = timeout
-        return await (try? withGRPCClient(transport: transport) { client -> Answer in
+        _ = try access.security(for: url)
+        let options = { () -> CallOptions in
+            var options = CallOptions.defaults
+            options.timeout = timeout
+            return options
+        }()
+        return await (try? access.withClient(endpoint: endpoint) { client, metadata -> Answer in
             let status: Etcdserverpb_StatusResponse
             do {
                 status = try await Etcdserverpb_Maintenance.Client(wrapping: client)
-                    .status(Etcdserverpb_StatusRequest(), options: options)
+                    .status(Etcdserverpb_StatusRequest(), metadata: metadata, options: options)
             } catch {
                 return .down
             }
@@ -37,11 +41,18 @@ public enum EndpointProbe {
             var health = Etcdserverpb_RangeRequest()
             health.key = Data("health".utf8)
             do {
-                let range = try await Etcdserverpb_KV.Client(wrapping: client).range(health, options: options)
+                let range = try await Etcdserverpb_KV.Client(wrapping: client).range(health, metadata: metadata, options: options)
                 return .up(revision: range.header.revision, healthy: true, detail: "leader \(String(status.leader, radix: 16))")
+            } catch let error as RPCError where Self.refusedByAuth(error) {
+                return .up(revision: status.header.revision, healthy: true,
+                    detail: "leader \(String(status.leader, radix: 16)); the read was refused by auth (\(error.message))")
             } catch {
                 return .up(revision: status.header.revision, healthy: false, detail: "linearizable read failed: \(error)")
             }
         }) ?? .down
+    }
+
+    private static func refusedByAuth(_ error: RPCError) -> Bool {
+        [AuthError.permissionDenied, .userEmpty].contains { EtcdError.from($0).message == error.message }
     }
 }

@@ -14,25 +14,22 @@ public enum OnlineSnapshot {
         public var estimatedTotal: Int
     }
 
-    public static func save(endpoint: String, to path: String, force: Bool, level: Int32, toolVersion: String,
-        encryptionKey: EncryptionKey? = nil, progress: @escaping @Sendable (Progress) -> Void = { _ in }) async throws -> (manifest: SnapshotManifest, sha256: String, bytes: Int)
+    /// `access`: TLS files and the user for an https endpoint or a server with auth enabled
+    /// (a snapshot needs the root role there).
+    public static func save(endpoint: String, access: ClientAccess = ClientAccess(), to path: String, force: Bool, level: Int32,
+        toolVersion: String, encryptionKey: EncryptionKey? = nil, progress: @escaping @Sendable (Progress) -> Void = { _ in })
+        async throws -> (manifest: SnapshotManifest, sha256: String, bytes: Int)
     {
-        let url = try URLSpec(parsing: endpoint, setting: "endpoints")
-        guard url.scheme == "http" else {
-            throw BackupError("save", at: endpoint, "https endpoints are not supported by this cairn version yet")
-        }
-        let transport = try HTTP2ClientTransport.Posix(
-            target: .ipv4(address: url.host, port: url.port), transportSecurity: .plaintext)
-        return try await withGRPCClient(transport: transport) { client in
+        try await access.withClient(endpoint: endpoint) { client, metadata in
             let maintenance = Etcdserverpb_Maintenance.Client(wrapping: client)
             var options = CallOptions.defaults
             options.timeout = .seconds(10)
-            let status = try await maintenance.status(Etcdserverpb_StatusRequest(), options: options)
+            let status = try await maintenance.status(Etcdserverpb_StatusRequest(), metadata: metadata, options: options)
 
             let writer = try SnapshotArchiveWriter(path: path, force: force, level: level,
                 workers: SnapshotArchiveWriter.defaultWorkers, encryptionKey: encryptionKey)
             do {
-                let result = try await maintenance.snapshot(Etcdserverpb_SnapshotRequest()) { response in
+                let result = try await maintenance.snapshot(Etcdserverpb_SnapshotRequest(), metadata: metadata) { response in
                     try await receive(response, into: writer, progress: progress)
                 }
                 let manifest: SnapshotManifest
@@ -43,7 +40,7 @@ public enum OnlineSnapshot {
                     // etcd sends no facts with its stream: ask for them after it (approximate,
                     // and the manifest says the source is etcd). Hashing a large database takes
                     // a while, so no timeout here.
-                    let etcdHash = try await maintenance.hashKV(Etcdserverpb_HashKVRequest())
+                    let etcdHash = try await maintenance.hashKV(Etcdserverpb_HashKVRequest(), metadata: metadata)
                     manifest = SnapshotManifest(
                         source: "etcd", clusterID: status.header.clusterID, memberID: status.header.memberID, memberName: "",
                         revision: etcdHash.header.revision, compactRevision: max(0, etcdHash.compactRevision),
