@@ -24,6 +24,9 @@ let package = Package(
         // Already resolved for grpc-swift-nio-transport's TLS; the server reads client
         // certificates' common names (etcd's CN-as-user) with it.
         .package(url: "https://github.com/apple/swift-certificates.git", from: "1.10.0"),
+        // Already resolved for grpc-swift-nio-transport: TimedCertificateReloader re-reads
+        // renewed certificates without a restart.
+        .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.27.0"),
     ],
     targets: [
         .target(name: "Raft"),
@@ -59,6 +62,7 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "X509", package: "swift-certificates"),
+                .product(name: "NIOCertificateReloading", package: "swift-nio-extras"),
             ]
         ),
         // Restore into a fresh data-dir (from a cairn archive or an etcd snapshot); the runbook engine.

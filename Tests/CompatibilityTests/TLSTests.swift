@@ -25,13 +25,13 @@ final class TLSTests: XCTestCase {
     }
 
     /// A member serving https on its client URL with the fixture certificate.
-    private func startServer(clientCertAuth: Bool) throws -> Etcdctl {
+    private func startServer(clientCertAuth: Bool, certFile: String? = nil, keyFile: String? = nil) throws -> Etcdctl {
         let ports = try FreePort.loopback(count: 2)
         let server = ServerProcess(binary: try ServerBinary.resolve(environmentVariable: "CAIRN_COMPAT_SERVER"),
             name: "tls", directory: directory, clientPort: ports[0], peerPort: ports[1])
         endpoint = "https://127.0.0.1:\(ports[0])"
         server.extraArguments = ["--listen-client-urls", endpoint, "--advertise-client-urls", endpoint,
-            "--cert-file", fixture("server.pem"), "--key-file", fixture("server-key.pem")]
+            "--cert-file", certFile ?? fixture("server.pem"), "--key-file", keyFile ?? fixture("server-key.pem")]
             + (clientCertAuth ? ["--client-cert-auth", "--trusted-ca-file", fixture("ca.pem")] : [])
         self.server = server
         try server.start()
@@ -115,6 +115,32 @@ final class TLSTests: XCTestCase {
         XCTAssertNotEqual(try save("nocert.cairn", ["--cacert", fixture("ca.pem")]).status, 0)
         let halfPair = try save("half.cairn", ["--cacert", fixture("ca.pem"), "--cert", fixture("client.pem")])
         XCTAssertTrue(halfPair.stderr.contains("--cert and --key go together"), halfPair.stderr)
+    }
+
+    /// A certificate renewed in place (new files renamed over the old) is served to new
+    /// connections without a restart: here one of another CA, so which CA a client must trust
+    /// shows which certificate is served.
+    func testARenewedCertificateIsServedWithoutARestart() throws {
+        let certFile = directory.path + "/served.pem"
+        let keyFile = directory.path + "/served-key.pem"
+        func install(_ name: String) throws {
+            for (source, target) in [(fixture("\(name).pem"), certFile), (fixture("\(name)-key.pem"), keyFile)] {
+                try? FileManager.default.removeItem(atPath: target + ".new")
+                try FileManager.default.copyItem(atPath: source, toPath: target + ".new")
+                guard rename(target + ".new", target) == 0 else { throw ServerBinaryError(message: "cannot rename into \(target)") }
+            }
+        }
+        try install("server")
+        let etcdctl = try startServer(clientCertAuth: false, certFile: certFile, keyFile: keyFile)
+        XCTAssertTrue(try etcdctl.run(["put", "k", "before", "--cacert", fixture("ca.pem")]).succeeded)
+        try install("other-server")
+        let deadline = ContinuousClock.now + .seconds(30)
+        while try !etcdctl.run(["get", "k", "--cacert", fixture("other-ca.pem"), "--dial-timeout=1s", "--command-timeout=2s"]).succeeded {
+            guard ContinuousClock.now < deadline else { return XCTFail("the renewed certificate was never served") }
+            Thread.sleep(forTimeInterval: 0.2)
+        }
+        try refused(etcdctl, ["--cacert", fixture("ca.pem")])
+        XCTAssertTrue(server?.isRunning == true)
     }
 
     func testHttpsWithoutACertificateIsRefusedAtStart() throws {

@@ -82,6 +82,8 @@ public enum ServerRunner {
         defer { localSnapshots?.detach() }
 
         let peerSecurity = PeerSecurity(files: configuration.peerTLS)
+        let servingTLS = (client: try ServingTLS(files: configuration.clientTLS, role: "client", logger: logger),
+            peer: try ServingTLS(files: configuration.peerTLS, role: "peer", logger: logger))
         let transport = PeerTransport(
             memberID: identity.memberID, clusterID: identity.clusterID, store: store, security: peerSecurity,
             callbacks: PeerTransport.Callbacks(
@@ -104,7 +106,7 @@ public enum ServerRunner {
             transportConfig.rpc.maxRequestPayloadSize = PeerTransport.maxMessageBytes
             return GRPCServer(
                 transport: HTTP2ServerTransport.Posix(
-                    address: .ipv4(host: url.host, port: url.port), transportSecurity: peerSecurity.server(for: url), config: transportConfig),
+                    address: .ipv4(host: url.host, port: url.port), transportSecurity: try servingTLS.peer.transportSecurity(for: url), config: transportConfig),
                 services: [PeerService(server: server, lessor: lessor,
                     snapshotDirectory: directory.snapshotDirectory, logger: logger)])
         }
@@ -123,7 +125,7 @@ public enum ServerRunner {
             transportConfig.rpc.maxRequestPayloadSize = server.maxMessageBytes
             let transport = HTTP2ServerTransport.Posix(
                 address: .ipv4(host: url.host, port: url.port),
-                transportSecurity: url.scheme == "https" ? clientTransportSecurity(configuration.clientTLS) : .plaintext,
+                transportSecurity: try servingTLS.client.transportSecurity(for: url),
                 config: transportConfig)
             servers.append(GRPCServer(transport: transport, services: services,
                 interceptors: [
@@ -142,6 +144,8 @@ public enum ServerRunner {
             group.addTask { await host.run() }
             group.addTask { await publishAttributes(server: server, configuration: configuration) }
             group.addTask { await lessor.run() }
+            group.addTask { await servingTLS.client.run() }
+            group.addTask { await servingTLS.peer.run() }
             group.addTask {
                 let tick = Duration.milliseconds(configuration.heartbeatIntervalMs)
                 while (try? await Task.sleep(for: tick)) != nil {
@@ -200,24 +204,6 @@ public enum ServerRunner {
         store.close()
         if let failure { throw failure }
         logger.info("stopped")
-    }
-
-    /// TLS on https client URLs: the server's certificate, and with `--client-cert-auth` a
-    /// client certificate signed by `--trusted-ca-file` required of every client (checked
-    /// without hostname verification, as etcd checks them).
-    private static func clientTransportSecurity(_ files: ServerConfiguration.TLSFiles)
-        -> HTTP2ServerTransport.Posix.TransportSecurity
-    {
-        // Validation made sure both files are named and readable.
-        let chain: [TLSConfig.CertificateSource] = [.file(path: files.certFile ?? "", format: .pem)]
-        let key = TLSConfig.PrivateKeySource.file(path: files.keyFile ?? "", format: .pem)
-        let roots: TLSConfig.TrustRootsSource? = files.trustedCAFile.map { .certificates([.file(path: $0, format: .pem)]) }
-        if files.clientCertAuth {
-            return .mTLS(certificateChain: chain, privateKey: key) { config in
-                if let roots { config.trustRoots = roots }
-            }
-        }
-        return .tls(certificateChain: chain, privateKey: key)
     }
 
     /// The data-dir and its `member`, `member/snap` directories, created 0700 as etcd creates

@@ -3,7 +3,8 @@
 # anywhere else): a CA, a server certificate for 127.0.0.1 and localhost signed by it, a client
 # certificate (common name "root") signed by it, one with common name "alice" (a user limited by
 # auth, for the certificate-as-user cases), and a second, unrelated CA with a client
-# certificate of its own, for the "wrong CA" cases.
+# certificate of its own, for the "wrong CA" cases, and a server certificate of that CA (the
+# certificate a reload swaps in).
 set -eu
 cd "$(dirname "$0")"
 days=36500
@@ -25,4 +26,6 @@ extendedKeyUsage=serverAuth,clientAuth"
 make_leaf client ca "root" "extendedKeyUsage=clientAuth"
 make_leaf alice-client ca "alice" "extendedKeyUsage=clientAuth"
 make_leaf other-client other-ca "root" "extendedKeyUsage=clientAuth"
+make_leaf other-server other-ca "renewed test server" "subjectAltName=IP:127.0.0.1,DNS:localhost
+extendedKeyUsage=serverAuth,clientAuth"
 chmod 0644 ./*.pem
