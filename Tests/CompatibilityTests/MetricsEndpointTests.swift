@@ -65,6 +65,14 @@ final class MetricsEndpointTests: MetricsEndpointTestCase {
         XCTAssertTrue(after.body.contains("grpc_server_handled_total{grpc_code=\"OK\",grpc_method=\"Put\",grpc_service=\"etcdserverpb.KV\",grpc_type=\"unary\"}"),
             after.body)
 
+        if server.binary.kind == .cairn {
+            // etcd shows the gRPC latency histograms only with --metrics=extensive; cairn always.
+            let putLatency = "grpc_server_handling_seconds_count{grpc_method=\"Put\",grpc_service=\"etcdserverpb.KV\",grpc_type=\"unary\"}"
+            XCTAssertGreaterThanOrEqual(try XCTUnwrap(sample(putLatency, in: after.body), after.body), 3)
+            XCTAssertTrue(after.body.contains("grpc_server_handling_seconds_bucket{grpc_method=\"Put\",grpc_service=\"etcdserverpb.KV\",grpc_type=\"unary\",le=\"+Inf\"}"),
+                after.body)
+        }
+
         let missing = try await get("/no-such-path")
         XCTAssertEqual(missing.status, 404)
     }

@@ -1,7 +1,8 @@
 import GRPCCore
 
 /// Counts every client RPC as go-grpc-prometheus does for etcd: started, then handled with its
-/// status code (`grpc_server_started_total`, `grpc_server_handled_total`).
+/// status code and how long it took (`grpc_server_started_total`, `grpc_server_handled_total`,
+/// `grpc_server_handling_seconds`). A stream is handled when its response stream ends.
 struct MetricsInterceptor: ServerInterceptor {
     let counters: ServerCounters
 
@@ -12,21 +13,38 @@ struct MetricsInterceptor: ServerInterceptor {
     ) async throws -> StreamingServerResponse<Output> {
         let call = ServerCounters.Call(type: Self.kind(context.descriptor), service: context.descriptor.service.fullyQualifiedService,
             method: context.descriptor.method)
+        let counters = counters
+        let start = ContinuousClock.now
         counters.started(call)
+        let handled: @Sendable (String) -> Void = { code in counters.handled(call, code: code, after: ContinuousClock.now - start) }
         do {
-            let response = try await next(request, context)
+            var response = try await next(request, context)
             switch response.accepted {
-            case .success: counters.handled(call, code: "OK")
-            case .failure(let error): counters.handled(call, code: Self.name(error.code))
+            case .success(var contents):
+                let producer = contents.producer
+                contents.producer = { writer in
+                    do {
+                        let trailers = try await producer(writer)
+                        handled("OK")
+                        return trailers
+                    } catch {
+                        handled(Self.name(of: error))
+                        throw error
+                    }
+                }
+                response.accepted = .success(contents)
+            case .failure(let error):
+                handled(Self.name(error.code))
             }
             return response
-        } catch let error as RPCError {
-            counters.handled(call, code: Self.name(error.code))
-            throw error
         } catch {
-            counters.handled(call, code: "Unknown")
+            handled(Self.name(of: error))
             throw error
         }
+    }
+
+    private static func name(of error: any Error) -> String {
+        (error as? RPCError).map { name($0.code) } ?? "Unknown"
     }
 
     /// etcd's Watch and LeaseKeepAlive are bidirectional streams, Snapshot a server stream.

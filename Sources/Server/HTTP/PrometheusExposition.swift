@@ -54,6 +54,13 @@ struct PrometheusExposition: Sendable {
                 out.sample("grpc_server_handled_total", count, labels: Self.labels(call).merging(["grpc_code": code]) { $1 })
             }
         }
+        let handlingTimes = server.counters.handlingTimes
+        out.header("grpc_server_handling_seconds",
+            "Histogram of response latency (seconds) of gRPC that had been application-level handled by the server.",
+            type: "histogram")
+        for (call, histogram) in handlingTimes.sorted(by: { ($0.key.service, $0.key.method) < ($1.key.service, $1.key.method) }) {
+            out.histogramSamples("grpc_server_handling_seconds", histogram, labels: Self.labels(call))
+        }
         out.histogram("etcd_disk_wal_fsync_duration_seconds", "The latency distributions of fsync called by WAL.",
             StorageMetrics.walFsync)
         out.histogram("etcd_disk_backend_commit_duration_seconds", "The latency distributions of commit called by backend.",
@@ -87,9 +94,13 @@ struct PrometheusExposition: Sendable {
         }
 
         mutating func sample(_ name: String, _ value: Int, labels: [String: String] = [:]) {
-            let rendered = labels.isEmpty ? "" : "{" + labels.sorted { $0.key < $1.key }
-                .map { "\($0.key)=\"\(Self.escape($0.value))\"" }.joined(separator: ",") + "}"
-            text += "\(name)\(rendered) \(value)\n"
+            text += "\(name)\(Self.render(labels)) \(value)\n"
+        }
+
+        /// `{a="1",b="2"}`, sorted by name; empty without labels.
+        private static func render(_ labels: [String: String]) -> String {
+            labels.isEmpty ? "" : "{" + labels.sorted { $0.key < $1.key }
+                .map { "\($0.key)=\"\(escape($0.value))\"" }.joined(separator: ",") + "}"
         }
 
         mutating func gauge(_ name: String, _ help: String, _ value: Int, labels: [String: String] = [:]) {
@@ -98,13 +109,19 @@ struct PrometheusExposition: Sendable {
         }
 
         mutating func histogram(_ name: String, _ help: String, _ histogram: LatencyHistogram) {
-            let snapshot = histogram.snapshot
             header(name, help, type: "histogram")
+            histogramSamples(name, histogram)
+        }
+
+        /// One histogram's buckets, sum and count, each with `labels`.
+        mutating func histogramSamples(_ name: String, _ histogram: LatencyHistogram, labels: [String: String] = [:]) {
+            let snapshot = histogram.snapshot
+            func rendered(_ extra: [String: String]) -> String { Self.render(labels.merging(extra) { $1 }) }
             for (bound, count) in zip(histogram.boundsSeconds, snapshot.cumulativeCounts) {
-                text += "\(name)_bucket{le=\"\(bound)\"} \(count)\n"
+                text += "\(name)_bucket\(rendered(["le": "\(bound)"])) \(count)\n"
             }
-            text += "\(name)_bucket{le=\"+Inf\"} \(snapshot.count)\n"
-            text += "\(name)_sum \(snapshot.sumSeconds)\n\(name)_count \(snapshot.count)\n"
+            text += "\(name)_bucket\(rendered(["le": "+Inf"])) \(snapshot.count)\n"
+            text += "\(name)_sum\(rendered([:])) \(snapshot.sumSeconds)\n\(name)_count\(rendered([:])) \(snapshot.count)\n"
         }
 
         mutating func counter(_ name: String, _ help: String, _ value: Int) {
