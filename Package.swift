@@ -27,6 +27,8 @@ let package = Package(
         // Already resolved for grpc-swift-nio-transport: TimedCertificateReloader re-reads
         // renewed certificates without a restart.
         .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.27.0"),
+        // Already resolved for grpc-swift-nio-transport: TLS on https metrics URLs.
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.29.0"),
     ],
     targets: [
         .target(name: "Raft"),
@@ -63,6 +65,7 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "NIOCertificateReloading", package: "swift-nio-extras"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ]
         ),
         // Restore into a fresh data-dir (from a cairn archive or an etcd snapshot); the runbook engine.
@@ -105,6 +108,9 @@ let package = Package(
                 "TestSupport", "API",
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
+                // An https client for the metrics URLs (URLSession cannot trust a test CA on Linux).
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ],
             // Fixtures/tls: test-only certificates (make-certificates.sh), found through #filePath.
             exclude: ["Fixtures"]

@@ -25,14 +25,16 @@ final class TLSTests: XCTestCase {
     }
 
     /// A member serving https on its client URL with the fixture certificate.
-    private func startServer(clientCertAuth: Bool, certFile: String? = nil, keyFile: String? = nil) throws -> Etcdctl {
+    private func startServer(clientCertAuth: Bool, certFile: String? = nil, keyFile: String? = nil, extra: [String] = [])
+        throws -> Etcdctl
+    {
         let ports = try FreePort.loopback(count: 2)
         let server = ServerProcess(binary: try ServerBinary.resolve(environmentVariable: "CAIRN_COMPAT_SERVER"),
             name: "tls", directory: directory, clientPort: ports[0], peerPort: ports[1])
         endpoint = "https://127.0.0.1:\(ports[0])"
         server.extraArguments = ["--listen-client-urls", endpoint, "--advertise-client-urls", endpoint,
             "--cert-file", certFile ?? fixture("server.pem"), "--key-file", keyFile ?? fixture("server-key.pem")]
-            + (clientCertAuth ? ["--client-cert-auth", "--trusted-ca-file", fixture("ca.pem")] : [])
+            + (clientCertAuth ? ["--client-cert-auth", "--trusted-ca-file", fixture("ca.pem")] : []) + extra
         self.server = server
         try server.start()
         let etcdctl = try Etcdctl(endpoints: [endpoint], scratchDirectory: directory.path)
@@ -141,6 +143,29 @@ final class TLSTests: XCTestCase {
         }
         try refused(etcdctl, ["--cacert", fixture("ca.pem")])
         XCTAssertTrue(server?.isRunning == true)
+    }
+
+    /// An https metrics URL serves the client certificate and, with --client-cert-auth,
+    /// requires a client certificate of the trusted CA, as etcd's does.
+    func testHttpsMetricsURLsServeTheClientCertificate() async throws {
+        let port = Int(try FreePort.loopback(count: 1)[0])
+        _ = try startServer(clientCertAuth: true, extra: ["--listen-metrics-urls", "https://127.0.0.1:\(port)"])
+        let health = try await HTTPSGet.fetch(host: "127.0.0.1", port: port, path: "/health", caFile: fixture("ca.pem"),
+            clientCertificate: (fixture("client.pem"), fixture("client-key.pem")))
+        XCTAssertEqual(health.status, 200)
+        XCTAssertTrue(health.body.contains("\"health\":\"true\""), health.body)
+        let metrics = try await HTTPSGet.fetch(host: "127.0.0.1", port: port, path: "/metrics", caFile: fixture("ca.pem"),
+            clientCertificate: (fixture("client.pem"), fixture("client-key.pem")))
+        XCTAssertTrue(metrics.body.contains("etcd_server_has_leader 1"), metrics.body)
+        do {
+            _ = try await HTTPSGet.fetch(host: "127.0.0.1", port: port, path: "/health", caFile: fixture("ca.pem"))
+            XCTFail("a client without a certificate was served")
+        } catch {}
+        do {
+            _ = try await HTTPSGet.fetch(host: "127.0.0.1", port: port, path: "/health", caFile: fixture("other-ca.pem"),
+                clientCertificate: (fixture("client.pem"), fixture("client-key.pem")))
+            XCTFail("a client trusting another CA accepted the server")
+        } catch {}
     }
 
     func testHttpsWithoutACertificateIsRefusedAtStart() throws {

@@ -59,7 +59,8 @@ final class ConfigurationResolverTests: XCTestCase {
     func testSettingsThisVersionCannotHonourAreRefused() {
         let cases: [([String], String)] = [
             (["--initial-cluster-state", "existing"], "must also list running members to join through"),
-            (["--listen-metrics-urls", "https://127.0.0.1:2381"], "needs TLS"),
+            (["--listen-metrics-urls", "https://127.0.0.1:2381"],
+             "--listen-client-urls and --listen-metrics-urls: https URLs need --cert-file and --key-file"),
             (["--auto-compaction-retention", "1h"], "no automatic compaction yet"),
         ]
         for (arguments, expected) in cases {

@@ -107,8 +107,9 @@ public struct ServerConfiguration: Sendable, Equatable {
     /// https URLs need a certificate and its key; client certificates need a CA to check them
     /// against; every file named must be readable now, not at the first connection.
     private func validateTLS() throws {
-        try Self.validate(clientTLS, secure: listenClientURLs.contains { $0.scheme == "https" }, prefix: "",
-            urlsFlag: "listen-client-urls")
+        // https metrics URLs serve the client certificate, as etcd's do.
+        try Self.validate(clientTLS, secure: (listenClientURLs + listenMetricsURLs).contains { $0.scheme == "https" }, prefix: "",
+            urlsFlag: "listen-client-urls and --listen-metrics-urls")
         let peerURLs = listenPeerURLs + initialAdvertisePeerURLs + resolvedInitialCluster.flatMap(\.peerURLs)
         try Self.validate(peerTLS, secure: peerURLs.contains { $0.scheme == "https" }, prefix: "peer-",
             urlsFlag: "listen-peer-urls, --initial-advertise-peer-urls and --initial-cluster")
@@ -135,8 +136,8 @@ public struct ServerConfiguration: Sendable, Equatable {
     /// Settings etcd accepts that this version cannot honour yet: refusing them beats
     /// silently running without (an operator would believe compaction or metrics were on).
     private func refuseWhatThisVersionCannotDo() throws {
-        for url in listenMetricsURLs where url.scheme != "http" {
-            throw ConfigurationError("--listen-metrics-urls: \(url) needs TLS, which this cairn version does not serve yet")
+        for url in listenMetricsURLs where url.scheme != "http" && url.scheme != "https" {
+            throw ConfigurationError("--listen-metrics-urls: \(url): metrics are served on http or https URLs")
         }
         guard autoCompactionRetention == "0" || autoCompactionRetention.isEmpty else {
             throw ConfigurationError(

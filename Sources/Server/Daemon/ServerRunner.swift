@@ -135,7 +135,8 @@ public enum ServerRunner {
         let grpcServers = servers + peerServers
         var metricsServers: [MetricsHTTPServer] = []
         for url in configuration.listenMetricsURLs {
-            metricsServers.append(try await MetricsHTTPServer.start(host: url.host, port: url.port, server: server, logger: logger))
+            metricsServers.append(try await MetricsHTTPServer.start(host: url.host, port: url.port,
+                tls: url.scheme == "https" ? try servingTLS.client.sslContext() : nil, server: server, logger: logger))
         }
 
         let signals = SignalWatcher(signals: [SIGTERM, SIGINT])

@@ -1,6 +1,7 @@
 import GRPCNIOTransportHTTP2
 import Logging
 import NIOCertificateReloading
+import NIOSSL
 
 /// TLS on the URLs a member serves (client or peer): its certificate and key, re-read every
 /// ``reloadInterval`` so a renewed certificate reaches new connections without a restart (as
@@ -55,6 +56,17 @@ struct ServingTLS: Sendable {
             }
         }
         return try .tls(certificateReloader: reloader)
+    }
+
+    /// The same TLS for an HTTP/1.1 listener (https metrics URLs); nil without a certificate.
+    func sslContext() throws -> NIOSSLContext? {
+        guard let reloader else { return nil }
+        var configuration = try TLSConfiguration.makeServerConfiguration(certificateReloader: reloader)
+        if files.clientCertAuth {
+            configuration.certificateVerification = .noHostnameVerification
+            if let ca = files.trustedCAFile { configuration.trustRoots = .file(ca) }
+        }
+        return try NIOSSLContext(configuration: configuration)
     }
 
     /// Re-reads the files every ``reloadInterval`` until cancelled.

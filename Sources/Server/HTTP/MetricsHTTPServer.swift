@@ -3,25 +3,31 @@ import Logging
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import NIOSSL
 
 /// HTTP/1.1 on `--listen-metrics-urls`: `/health`, `/livez`, `/readyz`, `/version` and
-/// `/metrics`, with etcd's paths, status codes and bodies.
+/// `/metrics`, with etcd's paths, status codes and bodies; over TLS for https URLs.
 final class MetricsHTTPServer: Sendable {
     private let channel: any Channel
     let address: String
 
-    static func start(host: String, port: Int, server: EtcdServer, logger: Logger) async throws -> MetricsHTTPServer {
+    static func start(host: String, port: Int, tls: NIOSSLContext?, server: EtcdServer, logger: Logger) async throws
+        -> MetricsHTTPServer
+    {
         let router = MetricsRouter(server: server)
+        let scheme = tls == nil ? "http" : "https"
         let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelInitializer { channel in
-                channel.pipeline.configureHTTPServerPipeline().flatMap {
-                    channel.pipeline.addHandler(MetricsRequestHandler(router: router))
+                channel.eventLoop.makeCompletedFuture {
+                    if let tls { try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls)) }
+                    try channel.pipeline.syncOperations.configureHTTPServerPipeline()
+                    try channel.pipeline.syncOperations.addHandler(MetricsRequestHandler(router: router))
                 }
             }
             .bind(host: host, port: port).get()
-        logger.info("serving /health and /metrics", metadata: ["address": "http://\(host):\(port)"])
-        return MetricsHTTPServer(channel: channel, address: "http://\(host):\(port)")
+        logger.info("serving /health and /metrics", metadata: ["address": "\(scheme)://\(host):\(port)"])
+        return MetricsHTTPServer(channel: channel, address: "\(scheme)://\(host):\(port)")
     }
 
     private init(channel: any Channel, address: String) {
