@@ -1,6 +1,6 @@
 # cairn — build, test and run. Every target installs what it needs first, idempotently.
 
-APT_PACKAGES := libzstd-dev libarchive-dev liblmdb-dev libssl-dev etcd-client
+APT_PACKAGES := libzstd-dev libarchive-dev liblmdb-dev libssl-dev etcd-client curl
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 SWIFT_BUILD_FLAGS ?=
 

@@ -108,9 +108,6 @@ let package = Package(
                 "TestSupport", "API",
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
-                // An https client for the metrics URLs (URLSession cannot trust a test CA on Linux).
-                .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ],
             // Fixtures/tls: test-only certificates (make-certificates.sh), found through #filePath.
             exclude: ["Fixtures"]

@@ -2,9 +2,6 @@ import Foundation
 import TestSupport
 import XCTest
 
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 
 /// `--listen-metrics-urls`: the HTTP endpoints probes and Prometheus scrape, with etcd's paths
 /// and shapes (etcd 3.4 has /health, /version and /metrics; /livez and /readyz came in 3.5.13).
@@ -16,12 +13,14 @@ class MetricsEndpointTestCase: CompatibilityTestCase {
         return ["--listen-metrics-urls", "http://127.0.0.1:\(metricsPort)"]
     }
 
+    /// What `curl` gets, as a probe or an operator scrapes it (curl is installed by `make test`).
     func get(_ path: String) async throws -> (status: Int, body: String) {
-        let url = try XCTUnwrap(URL(string: "http://127.0.0.1:\(Self.metricsPort)\(path)"))
-        var request = URLRequest(url: url)
-        request.timeoutInterval = 10
-        let (data, response) = try await URLSession.shared.data(for: request)
-        return ((response as? HTTPURLResponse)?.statusCode ?? 0, String(decoding: data, as: UTF8.self))
+        let run = try CairnCommand.run(executable: "/usr/bin/curl",
+            ["--silent", "--show-error", "--max-time", "10", "--write-out", "\n%{http_code}", "http://127.0.0.1:\(Self.metricsPort)\(path)"],
+            scratchDirectory: directory.path)
+        guard run.status == 0, let newline = run.stdout.lastIndex(of: "\n"), let status = Int(run.stdout[run.stdout.index(after: newline)...])
+        else { throw ServerBinaryError(message: "curl \(path) failed (exit \(run.status)): \(run.stderr)") }
+        return (status, String(run.stdout[..<newline]))
     }
 
     /// The value of an unlabelled sample in the exposition text.
