@@ -82,6 +82,15 @@ final class SystemdUnitTests: XCTestCase {
             // etcd re-raises SIGTERM after its own cleanup, so it ends by the signal; cairn exits 0.
             XCTAssertEqual(process.terminationReason, .exit, logText())
             XCTAssertEqual(process.terminationStatus, 0, logText())
+            // cairn also says STOPPING=1 as it begins to shut down (etcd 3.4 does not).
+            var stopping = false
+            while !stopping {
+                var buffer = [UInt8](repeating: 0, count: 512)
+                let got = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, Int32(MSG_DONTWAIT)) }
+                guard got > 0 else { break }
+                stopping = String(decoding: buffer[..<got], as: UTF8.self).split(separator: "\n").contains("STOPPING=1")
+            }
+            XCTAssertTrue(stopping, "no STOPPING=1 on NOTIFY_SOCKET before the exit; log:\n\(logText())")
         }
     }
 }
