@@ -9,13 +9,16 @@ import Storage
 struct AuthService: Etcdserverpb_Auth.SimpleServiceProtocol {
     let server: EtcdServer
 
-    private func change(_ build: (inout Cairnpb_AuthChange) -> Void) async throws -> Etcdserverpb_ResponseHeader {
+    /// Proposes an auth change; answers with an empty response of the RPC's type and a header.
+    private func change<Response: AuthChangeResponse>(_ build: (inout Cairnpb_AuthChange) -> Void) async throws -> Response {
         var change = Cairnpb_AuthChange()
         build(&change)
         guard case .authChanged = try await server.propose({ $0.authChange = change }) else {
             throw RPCError(code: .internalError, message: "etcdserver: unexpected apply result for an auth change")
         }
-        return try await server.header()
+        var response = Response()
+        response.header = try await server.header()
+        return response
     }
 
     private func readHeader() async throws -> Etcdserverpb_ResponseHeader {
@@ -27,8 +30,7 @@ struct AuthService: Etcdserverpb_Auth.SimpleServiceProtocol {
         -> Etcdserverpb_AuthEnableResponse
     {
         try await answeringAsEtcd {
-            var response = Etcdserverpb_AuthEnableResponse()
-            response.header = try await change { $0.enable = request }
+            let response: Etcdserverpb_AuthEnableResponse = try await change { $0.enable = request }
             server.logger.info("auth enabled")
             return response
         }
@@ -38,8 +40,7 @@ struct AuthService: Etcdserverpb_Auth.SimpleServiceProtocol {
         -> Etcdserverpb_AuthDisableResponse
     {
         try await answeringAsEtcd {
-            var response = Etcdserverpb_AuthDisableResponse()
-            response.header = try await change { $0.disable = request }
+            let response: Etcdserverpb_AuthDisableResponse = try await change { $0.disable = request }
             server.logger.info("auth disabled")
             return response
         }
@@ -96,9 +97,7 @@ struct AuthService: Etcdserverpb_Auth.SimpleServiceProtocol {
             add.name = request.name
             add.noPassword = request.options.noPassword
             if !add.noPassword { add.passwordHash = PasswordHash.make(request.password) }
-            var response = Etcdserverpb_AuthUserAddResponse()
-            response.header = try await change { $0.userAdd = add }
-            return response
+            return try await change { $0.userAdd = add }
         }
     }
 
@@ -130,11 +129,7 @@ struct AuthService: Etcdserverpb_Auth.SimpleServiceProtocol {
     func userDelete(request: Etcdserverpb_AuthUserDeleteRequest, context: ServerContext) async throws
         -> Etcdserverpb_AuthUserDeleteResponse
     {
-        try await answeringAsEtcd {
-            var response = Etcdserverpb_AuthUserDeleteResponse()
-            response.header = try await change { $0.userDelete = request }
-            return response
-        }
+        try await answeringAsEtcd { try await change { $0.userDelete = request } }
     }
 
     func userChangePassword(request: Etcdserverpb_AuthUserChangePasswordRequest, context: ServerContext) async throws
@@ -145,40 +140,26 @@ struct AuthService: Etcdserverpb_Auth.SimpleServiceProtocol {
             var password = Cairnpb_UserPassword()
             password.name = request.name
             password.passwordHash = PasswordHash.make(request.password)
-            var response = Etcdserverpb_AuthUserChangePasswordResponse()
-            response.header = try await change { $0.userChangePassword = password }
-            return response
+            return try await change { $0.userChangePassword = password }
         }
     }
 
     func userGrantRole(request: Etcdserverpb_AuthUserGrantRoleRequest, context: ServerContext) async throws
         -> Etcdserverpb_AuthUserGrantRoleResponse
     {
-        try await answeringAsEtcd {
-            var response = Etcdserverpb_AuthUserGrantRoleResponse()
-            response.header = try await change { $0.userGrantRole = request }
-            return response
-        }
+        try await answeringAsEtcd { try await change { $0.userGrantRole = request } }
     }
 
     func userRevokeRole(request: Etcdserverpb_AuthUserRevokeRoleRequest, context: ServerContext) async throws
         -> Etcdserverpb_AuthUserRevokeRoleResponse
     {
-        try await answeringAsEtcd {
-            var response = Etcdserverpb_AuthUserRevokeRoleResponse()
-            response.header = try await change { $0.userRevokeRole = request }
-            return response
-        }
+        try await answeringAsEtcd { try await change { $0.userRevokeRole = request } }
     }
 
     func roleAdd(request: Etcdserverpb_AuthRoleAddRequest, context: ServerContext) async throws
         -> Etcdserverpb_AuthRoleAddResponse
     {
-        try await answeringAsEtcd {
-            var response = Etcdserverpb_AuthRoleAddResponse()
-            response.header = try await change { $0.roleAdd = request }
-            return response
-        }
+        try await answeringAsEtcd { try await change { $0.roleAdd = request } }
     }
 
     func roleGet(request: Etcdserverpb_AuthRoleGetRequest, context: ServerContext) async throws
@@ -209,11 +190,7 @@ struct AuthService: Etcdserverpb_Auth.SimpleServiceProtocol {
     func roleDelete(request: Etcdserverpb_AuthRoleDeleteRequest, context: ServerContext) async throws
         -> Etcdserverpb_AuthRoleDeleteResponse
     {
-        try await answeringAsEtcd {
-            var response = Etcdserverpb_AuthRoleDeleteResponse()
-            response.header = try await change { $0.roleDelete = request }
-            return response
-        }
+        try await answeringAsEtcd { try await change { $0.roleDelete = request } }
     }
 
     func roleGrantPermission(request: Etcdserverpb_AuthRoleGrantPermissionRequest, context: ServerContext) async throws
@@ -223,20 +200,14 @@ struct AuthService: Etcdserverpb_Auth.SimpleServiceProtocol {
             guard request.hasPerm else {
                 throw RPCError(code: .invalidArgument, message: "etcdserver: permission not given")
             }
-            var response = Etcdserverpb_AuthRoleGrantPermissionResponse()
-            response.header = try await change { $0.roleGrantPermission = request }
-            return response
+            return try await change { $0.roleGrantPermission = request }
         }
     }
 
     func roleRevokePermission(request: Etcdserverpb_AuthRoleRevokePermissionRequest, context: ServerContext) async throws
         -> Etcdserverpb_AuthRoleRevokePermissionResponse
     {
-        try await answeringAsEtcd {
-            var response = Etcdserverpb_AuthRoleRevokePermissionResponse()
-            response.header = try await change { $0.roleRevokePermission = request }
-            return response
-        }
+        try await answeringAsEtcd { try await change { $0.roleRevokePermission = request } }
     }
 
     /// etcd 3.5 clients may send a bcrypt hash instead of the password; cairn keeps its own
@@ -257,3 +228,21 @@ extension Authpb_Permission {
         rangeEnd = Data(permission.rangeEnd)
     }
 }
+
+/// The responses of auth changes: nothing but a header.
+protocol AuthChangeResponse {
+    init()
+    var header: Etcdserverpb_ResponseHeader { get set }
+}
+
+extension Etcdserverpb_AuthEnableResponse: AuthChangeResponse {}
+extension Etcdserverpb_AuthDisableResponse: AuthChangeResponse {}
+extension Etcdserverpb_AuthUserAddResponse: AuthChangeResponse {}
+extension Etcdserverpb_AuthUserDeleteResponse: AuthChangeResponse {}
+extension Etcdserverpb_AuthUserChangePasswordResponse: AuthChangeResponse {}
+extension Etcdserverpb_AuthUserGrantRoleResponse: AuthChangeResponse {}
+extension Etcdserverpb_AuthUserRevokeRoleResponse: AuthChangeResponse {}
+extension Etcdserverpb_AuthRoleAddResponse: AuthChangeResponse {}
+extension Etcdserverpb_AuthRoleDeleteResponse: AuthChangeResponse {}
+extension Etcdserverpb_AuthRoleGrantPermissionResponse: AuthChangeResponse {}
+extension Etcdserverpb_AuthRoleRevokePermissionResponse: AuthChangeResponse {}
