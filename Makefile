@@ -4,7 +4,7 @@ APT_PACKAGES := libzstd-dev libarchive-dev liblmdb-dev libssl-dev etcd-client cu
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 SWIFT_BUILD_FLAGS ?=
 
-.PHONY: deps build test run clean
+.PHONY: deps build test run bench clean
 
 deps:
 	@missing=""; \
@@ -29,6 +29,10 @@ run: build
 	exec "$$(swift build $(SWIFT_BUILD_FLAGS) --show-bin-path)/cairn" server --name default --data-dir ./default.cairn \
 		--snapshot-schedule @hourly --snapshot-dir ./backups --snapshot-on-start=true \
 		--snapshot-retain-hourly 24 --snapshot-retain-daily 7 --snapshot-retain-weekly 4
+
+# cairn bench against a release build of cairn and, when etcd is on PATH, etcd (docs/benchmarks.md).
+bench: deps
+	bench/run.sh
 
 clean:
 	swift package clean

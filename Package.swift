@@ -79,16 +79,26 @@ let package = Package(
         ),
         // Scheduled snapshots: cron expressions, retention, the catalog, the metrics file.
         .target(name: "Scheduler", dependencies: ["Backup", .product(name: "Logging", package: "swift-log")]),
+        // `cairn bench`: load generation against any etcd v3 server, latency histograms.
+        .target(
+            name: "Bench",
+            dependencies: [
+                "API", "Server",
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
+            ]
+        ),
         .executableTarget(
             name: "cairn",
             dependencies: [
-                "Server", "Backup", "Restore", "Scheduler",
+                "Server", "Backup", "Restore", "Scheduler", "Bench",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .testTarget(name: "RaftTests", dependencies: ["Raft"]),
         .testTarget(name: "ServerTests", dependencies: ["Server"]),
+        .testTarget(name: "BenchTests", dependencies: ["Bench"]),
         // Helpers for tests that run real processes: temp dirs, child processes, free ports, etcdctl.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "StorageTests", dependencies: ["Storage", "StorageCrashChild", "TestSupport"]),

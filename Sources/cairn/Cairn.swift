@@ -8,6 +8,6 @@ struct Cairn: AsyncParsableCommand {
         commandName: "cairn",
         abstract: "An etcd-compatible, Raft-replicated key-value server and its backup toolkit.",
         version: version,
-        subcommands: [ServerCommand.self, SnapshotCommand.self, ScheduleCommand.self, RunbookCommandLine.self]
+        subcommands: [ServerCommand.self, SnapshotCommand.self, ScheduleCommand.self, RunbookCommandLine.self, BenchCommand.self]
     )
 }

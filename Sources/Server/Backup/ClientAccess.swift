@@ -56,32 +56,38 @@ public struct ClientAccess: Sendable {
         }
     }
 
-    /// Connects to `endpoint` and runs `body` with the metadata its calls must carry: the
-    /// token of `--user` once authenticated (none when the server has auth disabled, as
-    /// etcdctl does).
+    /// A transport to `endpoint` with this access's TLS settings.
+    public func transport(for endpoint: String) throws -> HTTP2ClientTransport.Posix {
+        let url = try URLSpec(parsing: endpoint, setting: "endpoints")
+        return try HTTP2ClientTransport.Posix(target: .ipv4(address: url.host, port: url.port), transportSecurity: try security(for: url))
+    }
+
+    /// The metadata calls through `client` must carry: the token of `--user` once
+    /// authenticated (none without a user, or when the server has auth disabled, as etcdctl
+    /// does).
+    public func login(_ client: GRPCClient<HTTP2ClientTransport.Posix>) async throws -> Metadata {
+        var metadata = Metadata()
+        guard let credentials else { return metadata }
+        var request = Etcdserverpb_AuthenticateRequest()
+        request.name = credentials.name
+        request.password = credentials.password
+        var options = CallOptions.defaults
+        options.timeout = .seconds(10)
+        do {
+            let answer = try await Etcdserverpb_Auth.Client(wrapping: client).authenticate(request, options: options)
+            metadata.addString(answer.token, forKey: Credentials.tokenKey)
+        } catch let error as RPCError where error.message == EtcdError.from(.authNotEnabled).message {
+            // Auth is off: nothing to present.
+        }
+        return metadata
+    }
+
+    /// Connects to `endpoint` and runs `body` with the metadata its calls must carry.
     public func withClient<T: Sendable>(
         endpoint: String, _ body: @Sendable (GRPCClient<HTTP2ClientTransport.Posix>, Metadata) async throws -> T
     ) async throws -> T {
-        let url = try URLSpec(parsing: endpoint, setting: "endpoints")
-        let transport = try HTTP2ClientTransport.Posix(
-            target: .ipv4(address: url.host, port: url.port), transportSecurity: try security(for: url))
-        let credentials = credentials
-        return try await withGRPCClient(transport: transport) { client in
-            var metadata = Metadata()
-            if let credentials {
-                var request = Etcdserverpb_AuthenticateRequest()
-                request.name = credentials.name
-                request.password = credentials.password
-                var options = CallOptions.defaults
-                options.timeout = .seconds(10)
-                do {
-                    let answer = try await Etcdserverpb_Auth.Client(wrapping: client).authenticate(request, options: options)
-                    metadata.addString(answer.token, forKey: Credentials.tokenKey)
-                } catch let error as RPCError where error.message == EtcdError.from(.authNotEnabled).message {
-                    // Auth is off: nothing to present.
-                }
-            }
-            return try await body(client, metadata)
+        try await withGRPCClient(transport: try transport(for: endpoint)) { client in
+            try await body(client, try await login(client))
         }
     }
 }

@@ -1,0 +1,112 @@
+import API
+import Foundation
+import GRPCCore
+import GRPCNIOTransportHTTP2
+import Server
+
+/// What `cairn bench` sends, with the parameters of etcd's `tools/benchmark`.
+public enum BenchWorkload: Sendable {
+    /// Puts of `valueSize`-byte values to `keySize`-byte keys, numbered in order or at random
+    /// within `keySpaceSize` keys.
+    case put(keys: BenchKeys, valueSize: Int)
+    /// Ranges over `key` (to `end`, when given), linearizable or serializable.
+    case range(key: String, end: String?, serializable: Bool)
+    /// Transactions of `operations` puts each.
+    case txnPut(keys: BenchKeys, valueSize: Int, operations: Int)
+}
+
+/// etcd's benchmark keys: `size` bytes holding the key number as a varint, then zeros.
+public struct BenchKeys: Sendable {
+    public var size: Int
+    public var spaceSize: Int
+    public var sequential: Bool
+
+    public init(size: Int, spaceSize: Int, sequential: Bool) {
+        self.size = size
+        self.spaceSize = spaceSize
+        self.sequential = sequential
+    }
+
+    /// The key of operation `number`; random keys come from a fixed mix of the number, so a
+    /// run is repeatable.
+    func key(_ number: Int) -> Data {
+        let index = sequential ? number % spaceSize : Int(Self.mix(UInt64(number)) % UInt64(spaceSize))
+        var bytes = [UInt8](repeating: 0, count: max(size, 1))
+        var value = UInt64(index) << 1  // Go's PutVarint: zig-zag, then 7 bits at a time
+        var position = 0
+        while position < bytes.count {
+            bytes[position] = UInt8(value & 0x7F) | (value >= 0x80 ? 0x80 : 0)
+            position += 1
+            value >>= 7
+            if value == 0 { break }
+        }
+        return Data(bytes)
+    }
+
+    static func mix(_ value: UInt64) -> UInt64 {
+        var z = value &+ 0x9E37_79B9_7F4A_7C15
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
+
+public enum Bench {
+    /// Runs `workload` against `endpoint` over `connections` HTTP/2 connections shared by the
+    /// runner's clients (client `i` uses connection `i % connections`).
+    public static func run(_ workload: BenchWorkload, endpoint: String, access: ClientAccess, connections: Int,
+        runner: LoadRunner) async throws -> LoadResult
+    {
+        let clients = try (0..<max(1, connections)).map { _ in GRPCClient(transport: try access.transport(for: endpoint)) }
+        return try await withThrowingTaskGroup(of: Void.self) { group in
+            for client in clients { group.addTask { try await client.runConnections() } }
+            do {
+                let metadata = try await access.login(clients[0])
+                let kvs = clients.map { Etcdserverpb_KV.Client(wrapping: $0) }
+                let send = try operation(workload, metadata: metadata)
+                let result = await runner.run { client, number in try await send(kvs[client % kvs.count], number) }
+                for client in clients { client.beginGracefulShutdown() }
+                try await group.waitForAll()
+                return result
+            } catch {
+                for client in clients { client.beginGracefulShutdown() }
+                throw error
+            }
+        }
+    }
+
+    private typealias Send = @Sendable (Etcdserverpb_KV.Client<HTTP2ClientTransport.Posix>, Int) async throws -> Void
+
+    private static func operation(_ workload: BenchWorkload, metadata: Metadata) throws -> Send {
+        switch workload {
+        case .put(let keys, let valueSize):
+            let value = Data((0..<valueSize).map { UInt8(truncatingIfNeeded: BenchKeys.mix(UInt64($0))) })
+            return { kv, number in
+                var request = Etcdserverpb_PutRequest()
+                request.key = keys.key(number)
+                request.value = value
+                _ = try await kv.put(request, metadata: metadata)
+            }
+        case .range(let key, let end, let serializable):
+            var request = Etcdserverpb_RangeRequest()
+            request.key = Data(key.utf8)
+            if let end { request.rangeEnd = Data(end.utf8) }
+            request.serializable = serializable
+            return { [request] kv, _ in _ = try await kv.range(request, metadata: metadata) }
+        case .txnPut(let keys, let valueSize, let operations):
+            let value = Data((0..<valueSize).map { UInt8(truncatingIfNeeded: BenchKeys.mix(UInt64($0))) })
+            return { kv, number in
+                var request = Etcdserverpb_TxnRequest()
+                request.success = (0..<operations).map { offset in
+                    var put = Etcdserverpb_PutRequest()
+                    put.key = keys.key(number * operations + offset)
+                    put.value = value
+                    var operation = Etcdserverpb_RequestOp()
+                    operation.requestPut = put
+                    return operation
+                }
+                _ = try await kv.txn(request, metadata: metadata)
+            }
+        }
+    }
+}

@@ -1,0 +1,164 @@
+import ArgumentParser
+import Bench
+import Foundation
+import Server
+
+/// `cairn bench …`: load against any etcd v3 server (cairn or etcd), with the flags of etcd's
+/// `tools/benchmark`, reporting throughput and latency percentiles.
+struct BenchCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench",
+        abstract: "Measure a server (cairn or etcd) under load: puts, ranges, transactions; throughput and latency percentiles.",
+        subcommands: [Put.self, Range.self, TxnPut.self]
+    )
+
+    /// The flags every workload shares.
+    struct Load: ParsableArguments {
+        @Option(help: "One server's client URL.") var endpoints = "http://127.0.0.1:2379"
+        @Option(help: "Concurrent clients.") var clients = 1
+        @Option(help: "HTTP/2 connections the clients share.") var conns = 1
+        @Option(help: "Operations in all.") var total = 10_000
+        @Option(help: "Operations per second across all clients (0: as fast as answered).") var rate = 0
+        @Option(name: [.customShort("w"), .long], help: "Output format: table or json.")
+        var writeOut: SnapshotCommand.OutputFormat = .table
+        @OptionGroup var client: ClientOptions
+
+        func validate() throws {
+            for (flag, value) in [("--clients", clients), ("--conns", conns), ("--total", total)] where value < 1 {
+                throw ValidationError("\(flag) must be at least 1, not \(value)")
+            }
+            if rate < 0 { throw ValidationError("--rate must be 0 or more, not \(rate)") }
+        }
+
+        func run(_ workload: BenchWorkload, name: String) async throws {
+            let runner = LoadRunner(clients: clients, total: total, rate: rate > 0 ? rate : nil)
+            let result: LoadResult
+            do {
+                result = try await Bench.run(workload, endpoint: endpoints, access: client.access, connections: conns, runner: runner)
+            } catch {
+                throw CommandFailure.exit(error)
+            }
+            let summary = BenchSummary(operation: name, endpoint: endpoints, clients: clients, conns: conns, result: result)
+            switch writeOut {
+            case .json: try SnapshotCommand.printJSON(summary)
+            case .table: print(summary.table)
+            }
+            // Every operation must have succeeded for the run to count.
+            if result.failed > 0 { throw ExitCode.failure }
+        }
+    }
+
+    struct Put: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Puts of --val-size byte values (etcd's `benchmark put`).")
+        @OptionGroup var load: Load
+        @Option(help: "Bytes per key.") var keySize = 8
+        @Option(help: "Bytes per value.") var valSize = 8
+        @Option(help: "Distinct keys written to.") var keySpaceSize = 1
+        @Flag(help: "Keys in order (else at random within --key-space-size).") var sequentialKeys = false
+
+        func validate() throws { try checkKeys(keySize: keySize, keySpaceSize: keySpaceSize, valSize: valSize) }
+
+        func run() async throws {
+            try await load.run(.put(keys: BenchKeys(size: keySize, spaceSize: keySpaceSize, sequential: sequentialKeys),
+                valueSize: valSize), name: "put")
+        }
+    }
+
+    struct Range: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Ranges over KEY [END] (etcd's `benchmark range`).")
+        @Argument(help: "The key, or the start of the range.") var key: String
+        @Argument(help: "The end of the range (exclusive).") var end: String?
+        @Option(help: "l (linearizable) or s (serializable).") var consistency = "l"
+        @OptionGroup var load: Load
+
+        func validate() throws {
+            guard consistency == "l" || consistency == "s" else {
+                throw ValidationError("--consistency must be l (linearizable) or s (serializable), not \(consistency)")
+            }
+        }
+
+        func run() async throws {
+            try await load.run(.range(key: key, end: end, serializable: consistency == "s"), name: "range")
+        }
+    }
+
+    struct TxnPut: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "txn-put", abstract: "Transactions of --txn-ops puts each (etcd's `benchmark txn-put`).")
+        @OptionGroup var load: Load
+        @Option(help: "Bytes per key.") var keySize = 8
+        @Option(help: "Bytes per value.") var valSize = 8
+        @Option(help: "Distinct keys written to.") var keySpaceSize = 1
+        @Option(help: "Puts per transaction.") var txnOps = 1
+
+        func validate() throws {
+            try checkKeys(keySize: keySize, keySpaceSize: keySpaceSize, valSize: valSize)
+            guard txnOps >= 1 else { throw ValidationError("--txn-ops must be at least 1, not \(txnOps)") }
+            guard txnOps <= keySpaceSize else {
+                throw ValidationError("--txn-ops \(txnOps) needs --key-space-size of at least \(txnOps): a txn may not put a key twice")
+            }
+        }
+
+        func run() async throws {
+            try await load.run(.txnPut(keys: BenchKeys(size: keySize, spaceSize: keySpaceSize, sequential: true),
+                valueSize: valSize, operations: txnOps), name: "txn-put")
+        }
+    }
+}
+
+private func checkKeys(keySize: Int, keySpaceSize: Int, valSize: Int) throws {
+    guard keySize >= 1 else { throw ValidationError("--key-size must be at least 1, not \(keySize)") }
+    guard keySpaceSize >= 1 else { throw ValidationError("--key-space-size must be at least 1, not \(keySpaceSize)") }
+    guard valSize >= 0 else { throw ValidationError("--val-size must be 0 or more, not \(valSize)") }
+}
+
+/// A run's figures, in the table etcd's benchmark prints and as JSON.
+struct BenchSummary: Encodable {
+    struct Percentiles: Encodable {
+        var p50, p90, p99, p999, max: Double
+    }
+
+    var operation: String
+    var endpoint: String
+    var clients: Int
+    var conns: Int
+    var succeeded: Int
+    var failed: Int
+    var seconds: Double
+    var requestsPerSecond: Double
+    var latencyMs: Percentiles
+    var averageMs: Double
+    var fastestMs: Double
+    var errors: [String: Int]
+
+    init(operation: String, endpoint: String, clients: Int, conns: Int, result: LoadResult) {
+        self.operation = operation
+        self.endpoint = endpoint
+        self.clients = clients
+        self.conns = conns
+        succeeded = result.succeeded
+        failed = result.failed
+        seconds = Double(result.elapsed.components.seconds) + Double(result.elapsed.components.attoseconds) / 1e18
+        requestsPerSecond = result.operationsPerSecond
+        let histogram = result.latencies
+        func ms(_ nanoseconds: UInt64) -> Double { Double(nanoseconds) / 1e6 }
+        latencyMs = Percentiles(p50: ms(histogram.value(atPercentile: 50)), p90: ms(histogram.value(atPercentile: 90)),
+            p99: ms(histogram.value(atPercentile: 99)), p999: ms(histogram.value(atPercentile: 99.9)), max: ms(histogram.maximum))
+        averageMs = histogram.meanNanoseconds / 1e6
+        fastestMs = histogram.count > 0 ? ms(histogram.minimum) : 0
+        errors = result.errors
+    }
+
+    var table: String {
+        var lines = [
+            "\(operation): \(succeeded) ok, \(failed) failed, \(clients) clients over \(conns) connections to \(endpoint)",
+            String(format: "  total        %.3f s", seconds),
+            String(format: "  requests/s   %.1f", requestsPerSecond),
+            String(format: "  latency ms   p50 %.3f  p90 %.3f  p99 %.3f  p99.9 %.3f  max %.3f", latencyMs.p50, latencyMs.p90,
+                latencyMs.p99, latencyMs.p999, latencyMs.max),
+            String(format: "  average ms   %.3f (fastest %.3f)", averageMs, fastestMs),
+        ]
+        for (message, count) in errors.sorted(by: { $0.value > $1.value }) { lines.append("  error ×\(count): \(message)") }
+        return lines.joined(separator: "\n")
+    }
+}
