@@ -53,25 +53,24 @@ public struct BenchKeys: Sendable {
 
 public enum Bench {
     /// Runs `workload` against `endpoint` over `connections` HTTP/2 connections shared by the
-    /// runner's clients (client `i` uses connection `i % connections`).
+    /// runner's clients (client `i` uses connection `i % connections`), each replaced by a fresh
+    /// one after `callsPerConnection` calls (see ``ConnectionPool``).
     public static func run(_ workload: BenchWorkload, endpoint: String, access: ClientAccess, connections: Int,
-        runner: LoadRunner) async throws -> LoadResult
+        callsPerConnection: Int = ConnectionPool.defaultCallsPerConnection, runner: LoadRunner) async throws -> LoadResult
     {
-        let clients = try (0..<max(1, connections)).map { _ in GRPCClient(transport: try access.transport(for: endpoint)) }
-        return try await withThrowingTaskGroup(of: Void.self) { group in
-            for client in clients { group.addTask { try await client.runConnections() } }
-            do {
-                let metadata = try await access.login(clients[0])
-                let kvs = clients.map { Etcdserverpb_KV.Client(wrapping: $0) }
-                let send = try operation(workload, metadata: metadata)
-                let result = await runner.run { client, number in try await send(kvs[client % kvs.count], number) }
-                for client in clients { client.beginGracefulShutdown() }
-                try await group.waitForAll()
-                return result
-            } catch {
-                for client in clients { client.beginGracefulShutdown() }
-                throw error
+        let pool = try ConnectionPool(endpoint: endpoint, access: access, connections: max(1, connections),
+            callsPerConnection: callsPerConnection)
+        do {
+            let metadata = try await pool.withClient(for: 0) { try await access.login($0) }
+            let send = try operation(workload, metadata: metadata)
+            let result = await runner.run { client, number in
+                try await pool.withClient(for: client) { try await send(Etcdserverpb_KV.Client(wrapping: $0), number) }
             }
+            await pool.close()
+            return result
+        } catch {
+            await pool.close()
+            throw error
         }
     }
 
@@ -108,5 +107,75 @@ public enum Bench {
                 _ = try await kv.txn(request, metadata: metadata)
             }
         }
+    }
+}
+
+/// The benchmark's HTTP/2 connections. Each is replaced by a fresh one after
+/// `callsPerConnection` calls (the old one finishes its calls and closes): grpc-go servers
+/// (etcd) send a BDP ping for about every call, and NIOHTTP2, under grpc-swift, drops a
+/// connection that receives more than 200 control frames in 30 s as a denial of service. Both
+/// servers are measured through the same rotation.
+public final class ConnectionPool: @unchecked Sendable {
+    public static let defaultCallsPerConnection = 100
+
+    private final class Connection {
+        let client: GRPCClient<HTTP2ClientTransport.Posix>
+        var calls = 0
+        var inFlight = 0
+        var retired = false
+
+        init(client: GRPCClient<HTTP2ClientTransport.Posix>) { self.client = client }
+    }
+
+    private let endpoint: String
+    private let access: ClientAccess
+    private let callsPerConnection: Int
+    private let lock = NSLock()
+    private var slots: [Connection] = []
+    private var running: [Task<Void, Never>] = []
+
+    init(endpoint: String, access: ClientAccess, connections: Int, callsPerConnection: Int) throws {
+        self.endpoint = endpoint
+        self.access = access
+        self.callsPerConnection = max(1, callsPerConnection)
+        for _ in 0..<connections { slots.append(try start()) }
+    }
+
+    /// Runs `body` with the connection of `user`; a connection past its calls is replaced, and
+    /// closes once its last call has finished.
+    func withClient<T>(for user: Int, _ body: (GRPCClient<HTTP2ClientTransport.Posix>) async throws -> T) async throws -> T {
+        let connection = try lock.withLock { () throws -> Connection in
+            let slot = user % slots.count
+            if slots[slot].calls >= callsPerConnection {
+                slots[slot].retired = true
+                if slots[slot].inFlight == 0 { slots[slot].client.beginGracefulShutdown() }
+                slots[slot] = try start()
+            }
+            slots[slot].calls += 1
+            slots[slot].inFlight += 1
+            return slots[slot]
+        }
+        defer {
+            lock.withLock {
+                connection.inFlight -= 1
+                if connection.retired && connection.inFlight == 0 { connection.client.beginGracefulShutdown() }
+            }
+        }
+        return try await body(connection.client)
+    }
+
+    func close() async {
+        let tasks = lock.withLock {
+            for slot in slots { slot.client.beginGracefulShutdown() }
+            return running
+        }
+        for task in tasks { await task.value }
+    }
+
+    /// Called with the lock held (or before the pool is shared).
+    private func start() throws -> Connection {
+        let client = GRPCClient(transport: try access.transport(for: endpoint))
+        running.append(Task { try? await client.runConnections() })
+        return Connection(client: client)
     }
 }

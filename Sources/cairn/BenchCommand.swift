@@ -19,12 +19,16 @@ struct BenchCommand: AsyncParsableCommand {
         @Option(help: "HTTP/2 connections the clients share.") var conns = 1
         @Option(help: "Operations in all.") var total = 10_000
         @Option(help: "Operations per second across all clients (0: as fast as answered).") var rate = 0
+        @Option(help: "Calls on one connection before it is replaced by a fresh one (etcd's BDP pings otherwise trip NIOHTTP2's flood protection).")
+        var callsPerConnection = ConnectionPool.defaultCallsPerConnection
         @Option(name: [.customShort("w"), .long], help: "Output format: table or json.")
         var writeOut: SnapshotCommand.OutputFormat = .table
         @OptionGroup var client: ClientOptions
 
         func validate() throws {
-            for (flag, value) in [("--clients", clients), ("--conns", conns), ("--total", total)] where value < 1 {
+            for (flag, value) in [("--clients", clients), ("--conns", conns), ("--total", total),
+                ("--calls-per-connection", callsPerConnection)] where value < 1
+            {
                 throw ValidationError("\(flag) must be at least 1, not \(value)")
             }
             if rate < 0 { throw ValidationError("--rate must be 0 or more, not \(rate)") }
@@ -34,7 +38,8 @@ struct BenchCommand: AsyncParsableCommand {
             let runner = LoadRunner(clients: clients, total: total, rate: rate > 0 ? rate : nil)
             let result: LoadResult
             do {
-                result = try await Bench.run(workload, endpoint: endpoints, access: client.access, connections: conns, runner: runner)
+                result = try await Bench.run(workload, endpoint: endpoints, access: client.access, connections: conns,
+                    callsPerConnection: callsPerConnection, runner: runner)
             } catch {
                 throw CommandFailure.exit(error)
             }
