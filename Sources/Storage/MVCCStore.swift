@@ -203,27 +203,59 @@ public final class MVCCStore: @unchecked Sendable {
         index: UInt64, term: UInt64, _ body: @escaping @Sendable (inout WriteTransaction) throws -> T
     ) async throws -> T? {
         let outcome: Result<T, any Error>? = try await enqueue { txn, environment in
-            let reader = MVCCReader(txn: txn, databases: environment.databases)
-            if UInt64(bitPattern: try reader.meta(.consistentIndex)) >= index { return nil }
-            let inner = try environment.beginWrite(parent: txn)
-            let outcome: Result<T, any Error>
-            do {
-                var transaction = try WriteTransaction(txn: inner, environment: environment)
-                let value = try body(&transaction)
-                try transaction.finish(appliedIndex: (index, term))
-                try inner.commit()
-                outcome = .success(value)
-            } catch {
-                inner.abort()
-                // A failing disk or LMDB is not a verdict on the request: do not mark it applied.
-                if let storageError = error as? StorageError, storageError.code == .backend { throw storageError }
-                try WriteTransaction(txn: txn, environment: environment)
-                    .finish(appliedIndex: (index, term))
-                outcome = .failure(error)
-            }
-            return outcome
+            try Self.applyOne(index: index, term: term, body, in: txn, environment: environment)
         }
         return try outcome?.get()
+    }
+
+    /// One applied log entry of a batch: its raft index and term, and what it does.
+    public struct AppliedEntry<T: Sendable>: Sendable {
+        public var index: UInt64
+        public var term: UInt64
+        public var body: @Sendable (inout WriteTransaction) throws -> T
+
+        public init(index: UInt64, term: UInt64, body: @escaping @Sendable (inout WriteTransaction) throws -> T) {
+            self.index = index
+            self.term = term
+            self.body = body
+        }
+    }
+
+    /// ``apply(index:term:_:)`` for several entries in log order, in one commit (one sync)
+    /// instead of one each: each entry still runs in its own nested transaction, sees the ones
+    /// before it, and fails alone. nil for an entry the store had applied already.
+    public func apply<T: Sendable>(_ entries: [AppliedEntry<T>]) async throws -> [Result<T, any Error>?] {
+        guard !entries.isEmpty else { return [] }
+        return try await enqueue { txn, environment in
+            try entries.map { entry in
+                try Self.applyOne(index: entry.index, term: entry.term, entry.body, in: txn, environment: environment)
+            }
+        }
+    }
+
+    /// Runs `body` in a transaction nested in `txn` and records `index` as applied with it; a
+    /// request that fails is recorded as applied without its changes. Throws only when the
+    /// backend itself fails.
+    private static func applyOne<T>(
+        index: UInt64, term: UInt64, _ body: (inout WriteTransaction) throws -> T, in txn: LMDBTransaction,
+        environment: LMDBEnvironment
+    ) throws -> Result<T, any Error>? {
+        let reader = MVCCReader(txn: txn, databases: environment.databases)
+        if UInt64(bitPattern: try reader.meta(.consistentIndex)) >= index { return nil }
+        let inner = try environment.beginWrite(parent: txn)
+        do {
+            var transaction = try WriteTransaction(txn: inner, environment: environment)
+            let value = try body(&transaction)
+            try transaction.finish(appliedIndex: (index, term))
+            try inner.commit()
+            return .success(value)
+        } catch {
+            inner.abort()
+            // A failing disk or LMDB is not a verdict on the request: do not mark it applied.
+            if let storageError = error as? StorageError, storageError.code == .backend { throw storageError }
+            try WriteTransaction(txn: txn, environment: environment).finish(appliedIndex: (index, term))
+            return .failure(error)
+        }
     }
 
     private func enqueue<T: Sendable>(

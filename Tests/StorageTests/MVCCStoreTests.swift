@@ -334,6 +334,36 @@ final class MVCCStoreTests: XCTestCase {
         XCTAssertEqual(try store.status().revision, 1)
     }
 
+    /// A batch of entries applies in log order in one commit: each sees the ones before it, a
+    /// rejected one fails alone (still counted applied), and replayed ones are skipped.
+    func testABatchOfEntriesAppliesInOrderAndFailsEntryByEntry() async throws {
+        let results = try await store.apply([
+            MVCCStore.AppliedEntry(index: 1, term: 1) { txn in try txn.put(PutRequest(key: bytes("a"), value: bytes("1"))).revision },
+            MVCCStore.AppliedEntry(index: 2, term: 1) { txn in
+                try txn.put(PutRequest(key: bytes("b"), value: bytes("2"), lease: 42)).revision
+            },
+            MVCCStore.AppliedEntry(index: 3, term: 2) { txn in
+                let seen = try txn.range(RangeRequest(key: bytes("a"))).kvs.first?.value
+                XCTAssertEqual(seen, bytes("1"), "an entry sees the ones before it in its batch")
+                return try txn.put(PutRequest(key: bytes("c"), value: bytes("3"))).revision
+            },
+        ])
+        XCTAssertEqual(try results[0]?.get(), 2)
+        XCTAssertThrowsError(try results[1]?.get()) { XCTAssertEqual(($0 as? StorageError)?.code, .leaseNotFound) }
+        XCTAssertEqual(try results[2]?.get(), 3)
+        let status = try store.status()
+        XCTAssertEqual(status.consistentIndex, 3)
+        XCTAssertEqual(status.term, 2)
+        XCTAssertEqual(status.revision, 3)
+
+        let replayed = try await store.apply([
+            MVCCStore.AppliedEntry(index: 3, term: 2) { txn in try txn.put(PutRequest(key: bytes("c"), value: bytes("x"))).revision },
+            MVCCStore.AppliedEntry(index: 4, term: 2) { txn in try txn.put(PutRequest(key: bytes("d"), value: bytes("4"))).revision },
+        ])
+        XCTAssertNil(replayed[0])
+        XCTAssertEqual(try replayed[1]?.get(), 4)
+    }
+
     func testConcurrentWritesAllCommitWithDistinctRevisions() async throws {
         let revisions = try await withThrowingTaskGroup(of: Int64.self) { group in
             for writer in 0..<64 {

@@ -162,9 +162,19 @@ actor RaftHost {
                 if isLeader != wasLeader { publish(.leadership(isLeader: isLeader)) }
             }
             if let hardState = ready.hardState { term = hardState.term }
+            // Consecutive normal entries are applied in one store commit; membership changes,
+            // which raft must see in order, one by one between them.
+            var normal: [Entry] = []
             for entry in ready.committedEntries {
+                if entry.kind == .normal {
+                    normal.append(entry)
+                    continue
+                }
+                await applyNormal(normal)
+                normal = []
                 await apply(entry)
             }
+            await applyNormal(normal)
             for read in ready.readStates {
                 readIndexWaiters.removeValue(forKey: read.context)?.continuation.resume(returning: read.index)
             }
@@ -189,33 +199,46 @@ actor RaftHost {
             appliedIndex = entry.index
             releaseAppliedWaiters()
         }
-        switch entry.kind {
-        case .confChange:
-            guard let change = try? ConfChange(decoding: entry.data) else {
-                logger.error("undecodable conf change entry", metadata: ["index": "\(entry.index)"])
-                return
-            }
-            await applyConfChange(change, entry: entry)
-        case .normal:
-            // The leader's empty entry of each term carries nothing to apply; a replayed
-            // entry is in the store already.
-            guard !entry.data.isEmpty, entry.index > storeAppliedThrough else { return }
-            let request: Cairnpb_InternalRequest
+        guard entry.kind == .confChange else { return await applyNormal([entry]) }
+        guard let change = try? ConfChange(decoding: entry.data) else {
+            logger.error("undecodable conf change entry", metadata: ["index": "\(entry.index)"])
+            return
+        }
+        await applyConfChange(change, entry: entry)
+    }
+
+    /// Applies normal entries (client requests) in log order, in one store commit; then, entry
+    /// by entry, tells listeners and the waiting request what each produced.
+    private func applyNormal(_ entries: [Entry]) async {
+        // The leader's empty entry of each term carries nothing to apply; a replayed entry is
+        // in the store already.
+        var requests: [(entry: Entry, request: Cairnpb_InternalRequest)] = []
+        for entry in entries where !entry.data.isEmpty && entry.index > storeAppliedThrough {
             do {
-                request = try Cairnpb_InternalRequest(serializedBytes: entry.data)
+                requests.append((entry, try Cairnpb_InternalRequest(serializedBytes: entry.data)))
             } catch {
                 logger.error("undecodable log entry", metadata: ["index": "\(entry.index)", "error": "\(error)"])
-                return
             }
-            let outcome: Result<AppliedResult, any Error>
-            do {
-                let result = try await store.apply(index: entry.index, term: entry.term) { transaction in
+        }
+        var outcomes: [Result<AppliedResult, any Error>]
+        do {
+            let applied = try await store.apply(requests.map { entry, request in
+                MVCCStore.AppliedEntry(index: entry.index, term: entry.term) { transaction in
                     try AppliedResult.execute(request, index: entry.index, in: &transaction)
                 }
-                outcome = .success(result ?? .alreadyApplied)
-            } catch {
-                outcome = .failure(error)
+            })
+            outcomes = applied.map { $0 ?? .success(.alreadyApplied) }
+        } catch {
+            outcomes = Array(repeating: .failure(error), count: requests.count)
+        }
+        var outcomeByIndex: [LogIndex: (request: Cairnpb_InternalRequest, outcome: Result<AppliedResult, any Error>)] = [:]
+        for ((entry, request), outcome) in zip(requests, outcomes) { outcomeByIndex[entry.index] = (request, outcome) }
+        for entry in entries {
+            defer {
+                appliedIndex = entry.index
+                releaseAppliedWaiters()
             }
+            guard let (request, outcome) = outcomeByIndex[entry.index] else { continue }
             // Listeners first: a token issued here must be known before its client can use it.
             if case .success(let result) = outcome, case .alreadyApplied = result {} else {
                 publish(.applied(index: entry.index, result: try? outcome.get()))
