@@ -31,7 +31,11 @@ start() { # kind round
     if [ "$1" = cairn ]; then "$CAIRN" server "${flags[@]}" >"$work/$1-$2.log" 2>&1 &
     else "$ETCD" "${flags[@]}" >"$work/$1-$2.log" 2>&1 & fi
     server_pid=$!
+    if ETCDCTL_API=3 etcdctl --endpoints "$ENDPOINT" --dial-timeout=1s endpoint health >/dev/null 2>&1; then
+        echo "something already serves $ENDPOINT: stop it, or set CLIENT_PORT and PEER_PORT" >&2; exit 1
+    fi
     for _ in $(seq 1 300); do
+        kill -0 "$server_pid" 2>/dev/null || break
         ETCDCTL_API=3 etcdctl --endpoints "$ENDPOINT" endpoint health >/dev/null 2>&1 && return 0
         sleep 0.1
     done
