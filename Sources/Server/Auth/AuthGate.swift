@@ -17,15 +17,20 @@ struct AuthGate: Sendable {
     /// carries a token this member does not know.
     func caller() throws -> Cairnpb_Caller {
         var caller = Cairnpb_Caller()
-        guard try store.authStatus().enabled else { return caller }
+        if try store.authStatus().enabled { caller.username = try username() }
+        return caller
+    }
+
+    /// The user the request's credentials name ("" for none); asked only while auth is
+    /// enabled, so each check reads the enabled flag once.
+    private func username() throws -> String {
         let credentials = Credentials.current
         if let token = credentials.token {
             guard let user = tokens.user(of: token) else { throw AuthError.invalidAuthToken }
-            caller.username = user
-        } else if certificateNamesUsers, let name = credentials.certificateCommonName {
-            caller.username = name
+            return user
         }
-        return caller
+        if certificateNamesUsers, let name = credentials.certificateCommonName { return name }
+        return ""
     }
 
     /// Read access to `key` (or the range to `rangeEnd`) for the caller.
@@ -44,7 +49,8 @@ struct AuthGate: Sendable {
 
     /// What the caller may touch; nil while auth is disabled.
     private func callerRanges() throws -> AuthRanges? {
-        let username = try caller().username
+        guard try store.authStatus().enabled else { return nil }
+        let username = try username()
         let (enabled, found) = try store.authRanges(of: username)
         guard enabled else { return nil }
         guard !username.isEmpty else { throw AuthError.userEmpty }
@@ -55,8 +61,8 @@ struct AuthGate: Sendable {
     /// The root role, or `alsoAllowed` for the caller's own record (UserGet of oneself, RoleGet
     /// of one's own role), as etcd allows.
     func requireAdmin(alsoAllowed: (AuthUser) -> Bool = { _ in false }) throws {
-        let username = try caller().username
         guard try store.authStatus().enabled else { return }
+        let username = try username()
         guard !username.isEmpty else { throw AuthError.userEmpty }
         guard let user = try store.user(username) else { throw AuthError.userNotFound }
         guard user.hasRootRole || alsoAllowed(user) else { throw AuthError.permissionDenied }

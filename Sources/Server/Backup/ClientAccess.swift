@@ -38,7 +38,7 @@ public struct ClientAccess: Sendable {
         }
     }
 
-    func security(for url: URLSpec) throws -> HTTP2ClientTransport.Posix.TransportSecurity {
+    private func security(for url: URLSpec) throws -> HTTP2ClientTransport.Posix.TransportSecurity {
         switch url.scheme {
         case "http":
             return .plaintext

@@ -20,14 +20,15 @@ public enum EndpointProbe {
     public static func ask(endpoint: String, access: ClientAccess = ClientAccess(), timeout: Duration = .seconds(3)) async throws
         -> Answer
     {
-        let url = try URLSpec(parsing: endpoint, setting: "endpoint")
-        _ = try access.security(for: url)
+        // A bad endpoint or TLS setting throws here; a server that cannot be reached is down.
+        let transport = try access.transport(for: endpoint)
         let options = { () -> CallOptions in
             var options = CallOptions.defaults
             options.timeout = timeout
             return options
         }()
-        return await (try? access.withClient(endpoint: endpoint) { client, metadata -> Answer in
+        return await (try? withGRPCClient(transport: transport) { client -> Answer in
+            let metadata = try await access.login(client)
             let status: Etcdserverpb_StatusResponse
             do {
                 status = try await Etcdserverpb_Maintenance.Client(wrapping: client)
