@@ -83,7 +83,7 @@ let package = Package(
         .target(
             name: "Bench",
             dependencies: [
-                "API", "Server",
+                "API", "Raft", "Server",
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
             ]

@@ -2,6 +2,7 @@ import API
 import Foundation
 import GRPCCore
 import GRPCNIOTransportHTTP2
+import Raft
 import Server
 
 /// What `cairn bench` sends, with the parameters of etcd's `tools/benchmark`.
@@ -43,11 +44,10 @@ public struct BenchKeys: Sendable {
         return Data(bytes)
     }
 
+    /// Raft's SplitMix64, one step from `value`: a fixed, well-spread mix.
     static func mix(_ value: UInt64) -> UInt64 {
-        var z = value &+ 0x9E37_79B9_7F4A_7C15
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
+        var generator = SplitMix64(seed: value)
+        return generator.next()
     }
 }
 

@@ -19,11 +19,6 @@ public struct AuthRanges: Sendable {
                 end = rangeEnd
             }
         }
-
-        init(start: [UInt8], end: [UInt8]?) {
-            self.start = start
-            self.end = end
-        }
     }
 
     /// The user holds the root role: everything is allowed.
