@@ -14,6 +14,9 @@ public enum BenchWorkload: Sendable {
     case range(key: String, end: String?, serializable: Bool)
     /// Transactions of `operations` puts each.
     case txnPut(keys: BenchKeys, valueSize: Int, operations: Int)
+    /// One keep-alive per operation, each on a stream of its own (as etcd's benchmark), for a
+    /// lease each client granted with `ttlSeconds` before the run.
+    case leaseKeepAlive(ttlSeconds: Int64)
 }
 
 /// etcd's benchmark keys: `size` bytes holding the key number as a varint, then zeros.
@@ -62,9 +65,9 @@ public enum Bench {
             callsPerConnection: callsPerConnection)
         do {
             let metadata = try await pool.withClient(for: 0) { try await access.login($0) }
-            let send = try operation(workload, metadata: metadata)
+            let send = try await operation(workload, metadata: metadata, clients: runner.clients, pool: pool)
             let result = await runner.run { client, number in
-                try await pool.withClient(for: client) { try await send(Etcdserverpb_KV.Client(wrapping: $0), number) }
+                try await pool.withClient(for: client) { try await send($0, client, number) }
             }
             await pool.close()
             return result
@@ -74,27 +77,58 @@ public enum Bench {
         }
     }
 
-    private typealias Send = @Sendable (Etcdserverpb_KV.Client<HTTP2ClientTransport.Posix>, Int) async throws -> Void
+    /// Sends operation `number` as client `client` over a connection.
+    private typealias Send = @Sendable (GRPCClient<HTTP2ClientTransport.Posix>, _ client: Int, _ number: Int) async throws -> Void
 
-    private static func operation(_ workload: BenchWorkload, metadata: Metadata) throws -> Send {
+    /// The value every write workload sends: `size` fixed pseudo-random bytes.
+    static func value(size: Int) -> Data {
+        Data((0..<size).map { UInt8(truncatingIfNeeded: BenchKeys.mix(UInt64($0))) })
+    }
+
+    private static func operation(_ workload: BenchWorkload, metadata: Metadata, clients: Int, pool: ConnectionPool)
+        async throws -> Send
+    {
         switch workload {
         case .put(let keys, let valueSize):
-            let value = Data((0..<valueSize).map { UInt8(truncatingIfNeeded: BenchKeys.mix(UInt64($0))) })
-            return { kv, number in
+            let value = value(size: valueSize)
+            return { connection, _, number in
                 var request = Etcdserverpb_PutRequest()
                 request.key = keys.key(number)
                 request.value = value
-                _ = try await kv.put(request, metadata: metadata)
+                _ = try await Etcdserverpb_KV.Client(wrapping: connection).put(request, metadata: metadata)
             }
         case .range(let key, let end, let serializable):
             var request = Etcdserverpb_RangeRequest()
             request.key = Data(key.utf8)
             if let end { request.rangeEnd = Data(end.utf8) }
             request.serializable = serializable
-            return { [request] kv, _ in _ = try await kv.range(request, metadata: metadata) }
+            return { [request] connection, _, _ in
+                _ = try await Etcdserverpb_KV.Client(wrapping: connection).range(request, metadata: metadata)
+            }
+        case .leaseKeepAlive(let ttlSeconds):
+            var grant = Etcdserverpb_LeaseGrantRequest()
+            grant.ttl = ttlSeconds
+            var leases: [Int64] = []
+            for client in 0..<clients {
+                leases.append(try await pool.withClient(for: client) {
+                    try await Etcdserverpb_Lease.Client(wrapping: $0).leaseGrant(grant, metadata: metadata).id
+                })
+            }
+            return { [leases] connection, client, _ in
+                let id = leases[client]
+                var request = Etcdserverpb_LeaseKeepAliveRequest()
+                request.id = id
+                let ttl = try await Etcdserverpb_Lease.Client(wrapping: connection).leaseKeepAlive(
+                    metadata: metadata, requestProducer: { [request] in try await $0.write(request) },
+                    onResponse: { response in
+                        for try await message in response.messages { return message.ttl }
+                        throw RPCError(code: .unavailable, message: "the keep-alive stream ended without an answer")
+                    })
+                guard ttl > 0 else { throw RPCError(code: .notFound, message: "lease \(id) has expired") }
+            }
         case .txnPut(let keys, let valueSize, let operations):
-            let value = Data((0..<valueSize).map { UInt8(truncatingIfNeeded: BenchKeys.mix(UInt64($0))) })
-            return { kv, number in
+            let value = value(size: valueSize)
+            return { connection, _, number in
                 var request = Etcdserverpb_TxnRequest()
                 request.success = (0..<operations).map { offset in
                     var put = Etcdserverpb_PutRequest()
@@ -104,7 +138,7 @@ public enum Bench {
                     operation.requestPut = put
                     return operation
                 }
-                _ = try await kv.txn(request, metadata: metadata)
+                _ = try await Etcdserverpb_KV.Client(wrapping: connection).txn(request, metadata: metadata)
             }
         }
     }

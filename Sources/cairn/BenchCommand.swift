@@ -8,8 +8,8 @@ import Server
 struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
-        abstract: "Measure a server (cairn or etcd) under load: puts, ranges, transactions; throughput and latency percentiles.",
-        subcommands: [Put.self, Range.self, TxnPut.self]
+        abstract: "Measure a server (cairn or etcd) under load: puts, ranges, transactions, watches, lease keep-alives; throughput and latency percentiles.",
+        subcommands: [Put.self, Range.self, TxnPut.self, WatchLatencyCommand.self, LeaseKeepAlive.self]
     )
 
     /// The flags every workload shares.
@@ -43,13 +43,16 @@ struct BenchCommand: AsyncParsableCommand {
             } catch {
                 throw CommandFailure.exit(error)
             }
-            let summary = BenchSummary(operation: name, endpoint: endpoints, clients: clients, conns: conns, result: result)
+            try report(BenchSummary(operation: name, endpoint: endpoints, clients: clients, conns: conns, result: result))
+        }
+
+        /// Prints `summary`; a run counts only when every operation in it succeeded.
+        func report(_ summary: BenchSummary) throws {
             switch writeOut {
             case .json: try SnapshotCommand.printJSON(summary)
             case .table: print(summary.table)
             }
-            // Every operation must have succeeded for the run to count.
-            if result.failed > 0 { throw ExitCode.failure }
+            if summary.failed > 0 { throw ExitCode.failure }
         }
     }
 
@@ -109,6 +112,73 @@ struct BenchCommand: AsyncParsableCommand {
                 valueSize: valSize, operations: txnOps), name: "txn-put")
         }
     }
+
+    struct LeaseKeepAlive: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "lease-keepalive",
+            abstract: "Lease keep-alives, each on a stream of its own, for one lease per client (etcd's `benchmark lease-keepalive`).")
+        @OptionGroup var load: Load
+        @Option(help: "The TTL, in seconds, of the lease each client grants before the run.") var ttl: Int64 = 100
+
+        func validate() throws {
+            guard ttl >= 1 else { throw ValidationError("--ttl must be at least 1 second, not \(ttl)") }
+        }
+
+        func run() async throws { try await load.run(.leaseKeepAlive(ttlSeconds: ttl), name: "lease-keepalive") }
+    }
+
+    struct WatchLatencyCommand: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "watch-latency",
+            abstract: "Watchers on one key and puts to it; the delay from each put's send to each watcher's event (etcd's `benchmark watch-latency`).",
+            discussion: "--clients and --total are not used: the puts come from one client (--put-total, --put-rate); --conns connections carry the watch streams. The key must be the run's alone.")
+        @OptionGroup var load: Load
+        @Option(help: "The key the watchers watch and the puts write.") var watchedKey = "bench-watch-key"
+        @Option(help: "Bytes per value.") var valSize = 32
+        @Option(help: "Watch streams.") var streams = 10
+        @Option(help: "Watchers on each stream.") var watchersPerStream = 10
+        @Option(help: "Puts to the key.") var putTotal = 1_000
+        @Option(help: "Puts per second (0: as fast as answered).") var putRate = 100
+        @Flag(help: "Watchers ask for the previous key-value.") var prevkv = false
+
+        func validate() throws {
+            for (flag, value) in [("--streams", streams), ("--watchers-per-stream", watchersPerStream), ("--put-total", putTotal)]
+            where value < 1 {
+                throw ValidationError("\(flag) must be at least 1, not \(value)")
+            }
+            guard putRate >= 0 else { throw ValidationError("--put-rate must be 0 or more, not \(putRate)") }
+            guard valSize >= 0 else { throw ValidationError("--val-size must be 0 or more, not \(valSize)") }
+            guard !watchedKey.isEmpty else { throw ValidationError("--watched-key must not be empty") }
+        }
+
+        func run() async throws {
+            let run = WatchLatency(key: watchedKey, valueSize: valSize, streams: streams, watchersPerStream: watchersPerStream,
+                puts: putTotal, putRate: putRate > 0 ? putRate : nil, prevKV: prevkv)
+            let result: WatchLatency.Result
+            do {
+                result = try await run.run(endpoint: load.endpoints, access: load.client.access, connections: load.conns)
+            } catch {
+                throw CommandFailure.exit(error)
+            }
+            let watchers = streams * watchersPerStream
+            let summary = WatchLatencySummary(
+                puts: BenchSummary(operation: "put", endpoint: load.endpoints, clients: 1, conns: 1, result: result.puts),
+                events: BenchSummary(operation: "watch event (put sent to event received)", endpoint: load.endpoints,
+                    clients: watchers, conns: load.conns, result: result.events))
+            switch load.writeOut {
+            case .json: try SnapshotCommand.printJSON(summary)
+            case .table: print(summary.puts.table + "\n" + summary.events.table)
+            }
+            if summary.puts.failed > 0 || summary.events.failed > 0 { throw ExitCode.failure }
+        }
+    }
+}
+
+/// A watch-latency run: the puts, and the events the watchers received (`clients` there is
+/// the number of watchers).
+struct WatchLatencySummary: Encodable {
+    var puts: BenchSummary
+    var events: BenchSummary
 }
 
 private func checkKeys(keySize: Int, keySpaceSize: Int, valSize: Int) throws {

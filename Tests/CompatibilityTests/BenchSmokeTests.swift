@@ -13,11 +13,16 @@ final class BenchSmokeTests: CompatibilityTestCase {
         let latencyMs: Percentiles
     }
 
-    private func bench(_ arguments: [String]) throws -> Summary {
+    private struct WatchSummary: Decodable {
+        let puts: Summary
+        let events: Summary
+    }
+
+    private func bench<T: Decodable>(_ arguments: [String], as type: T.Type = Summary.self) throws -> T {
         let run = try CairnCommand.run(["bench"] + arguments + ["--endpoints", server.clientURL, "-w", "json"],
             scratchDirectory: directory.path, timeout: .seconds(120))
         XCTAssertEqual(run.status, 0, run.stderr + run.stdout)
-        return try JSONDecoder().decode(Summary.self, from: Data(run.stdout.utf8))
+        return try JSONDecoder().decode(T.self, from: Data(run.stdout.utf8))
     }
 
     private var revision: Int64 { get throws { try get("anything").header.revision } }
@@ -46,5 +51,23 @@ final class BenchSmokeTests: CompatibilityTestCase {
             scratchDirectory: directory.path)
         XCTAssertNotEqual(refused.status, 0)
         XCTAssertTrue(refused.stderr.contains("--consistency must be l"), refused.stderr)
+    }
+
+    func testWatchLatencyDeliversEveryPutToEveryWatcher() throws {
+        let start = try revision
+        let run = try bench(["watch-latency", "--streams", "3", "--watchers-per-stream", "4", "--put-total", "25",
+            "--put-rate", "0", "--conns", "2", "--watched-key", "watched"], as: WatchSummary.self)
+        XCTAssertEqual(run.puts.succeeded, 25)
+        XCTAssertEqual(run.events.succeeded, 25 * 12, "each of 12 watchers saw each put, in order")
+        XCTAssertEqual(run.events.failed, 0)
+        XCTAssertEqual(try revision, start + 25)
+        XCTAssertEqual(try get("watched").kvs.first?.version, 25)
+    }
+
+    func testLeaseKeepAliveRenewsOneLeasePerClient() throws {
+        let run = try bench(["lease-keepalive", "--clients", "3", "--total", "60", "--ttl", "50"])
+        XCTAssertEqual(run.succeeded, 60)
+        let leases = try etcdctl.run(["lease", "list"])
+        XCTAssertTrue(leases.stdout.hasPrefix("found 3 leases"), leases.stdout)
     }
 }
