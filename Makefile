@@ -30,9 +30,13 @@ run: build
 		--snapshot-schedule @hourly --snapshot-dir ./backups --snapshot-on-start=true \
 		--snapshot-retain-hourly 24 --snapshot-retain-daily 7 --snapshot-retain-weekly 4
 
-# cairn bench against a release build of cairn and, when etcd is on PATH, etcd (docs/benchmarks.md).
+# cairn bench against a release build of cairn and, when etcd is on PATH, etcd: one member
+# under each workload, three members under puts, then memory and restart with data
+# (docs/benchmarks.md). Results in .build-release/bench-*.md.
 bench: deps
 	bench/run.sh
+	bench/cluster.sh
+	bench/data.sh
 
 clean:
 	swift package clean

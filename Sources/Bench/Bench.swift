@@ -55,13 +55,14 @@ public struct BenchKeys: Sendable {
 }
 
 public enum Bench {
-    /// Runs `workload` against `endpoint` over `connections` HTTP/2 connections shared by the
-    /// runner's clients (client `i` uses connection `i % connections`), each replaced by a fresh
-    /// one after `callsPerConnection` calls (see ``ConnectionPool``).
-    public static func run(_ workload: BenchWorkload, endpoint: String, access: ClientAccess, connections: Int,
+    /// Runs `workload` against `endpoints` over `connections` HTTP/2 connections shared by the
+    /// runner's clients (client `i` uses connection `i % connections`, which goes to endpoint
+    /// `i % endpoints.count`, as etcd's benchmark spreads them), each replaced by a fresh one
+    /// after `callsPerConnection` calls (see ``ConnectionPool``).
+    public static func run(_ workload: BenchWorkload, endpoints: [String], access: ClientAccess, connections: Int,
         callsPerConnection: Int = ConnectionPool.defaultCallsPerConnection, runner: LoadRunner) async throws -> LoadResult
     {
-        let pool = try ConnectionPool(endpoint: endpoint, access: access, connections: max(1, connections),
+        let pool = try ConnectionPool(endpoints: endpoints, access: access, connections: max(1, connections),
             callsPerConnection: callsPerConnection)
         do {
             let metadata = try await pool.withClient(for: 0) { try await access.login($0) }
@@ -161,18 +162,20 @@ public final class ConnectionPool: @unchecked Sendable {
         init(client: GRPCClient<HTTP2ClientTransport.Posix>) { self.client = client }
     }
 
-    private let endpoint: String
+    private let endpoints: [String]
     private let access: ClientAccess
     private let callsPerConnection: Int
     private let lock = NSLock()
     private var slots: [Connection] = []
     private var running: [Task<Void, Never>] = []
 
-    init(endpoint: String, access: ClientAccess, connections: Int, callsPerConnection: Int) throws {
-        self.endpoint = endpoint
+    /// Connection `i` goes to endpoint `i % endpoints.count`, and so does each replacing it.
+    init(endpoints: [String], access: ClientAccess, connections: Int, callsPerConnection: Int) throws {
+        precondition(!endpoints.isEmpty, "a pool needs an endpoint")
+        self.endpoints = endpoints
         self.access = access
         self.callsPerConnection = max(1, callsPerConnection)
-        for _ in 0..<connections { slots.append(try start()) }
+        for slot in 0..<connections { slots.append(try start(slot: slot)) }
     }
 
     /// Runs `body` with the connection of `user`; a connection past its calls is replaced, and
@@ -183,7 +186,7 @@ public final class ConnectionPool: @unchecked Sendable {
             if slots[slot].calls >= callsPerConnection {
                 slots[slot].retired = true
                 if slots[slot].inFlight == 0 { slots[slot].client.beginGracefulShutdown() }
-                slots[slot] = try start()
+                slots[slot] = try start(slot: slot)
             }
             slots[slot].calls += 1
             slots[slot].inFlight += 1
@@ -207,8 +210,8 @@ public final class ConnectionPool: @unchecked Sendable {
     }
 
     /// Called with the lock held (or before the pool is shared).
-    private func start() throws -> Connection {
-        let client = GRPCClient(transport: try access.transport(for: endpoint))
+    private func start(slot: Int) throws -> Connection {
+        let client = GRPCClient(transport: try access.transport(for: endpoints[slot % endpoints.count]))
         running.append(Task { try? await client.runConnections() })
         return Connection(client: client)
     }

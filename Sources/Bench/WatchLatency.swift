@@ -42,12 +42,12 @@ public struct WatchLatency: Sendable {
         public var events: LoadResult
     }
 
-    /// Runs against `endpoint`: the watch streams share `connections` HTTP/2 connections; the
-    /// puts use one more of their own.
-    public func run(endpoint: String, access: ClientAccess, connections: Int) async throws -> Result {
-        let watchPool = try ConnectionPool(endpoint: endpoint, access: access, connections: max(1, connections),
+    /// Runs against `endpoints`: the watch streams share `connections` HTTP/2 connections,
+    /// spread over the endpoints; the puts use one more of their own, to the first endpoint.
+    public func run(endpoints: [String], access: ClientAccess, connections: Int) async throws -> Result {
+        let watchPool = try ConnectionPool(endpoints: endpoints, access: access, connections: max(1, connections),
             callsPerConnection: .max)
-        let putPool = try ConnectionPool(endpoint: endpoint, access: access, connections: 1,
+        let putPool = try ConnectionPool(endpoints: endpoints, access: access, connections: 1,
             callsPerConnection: ConnectionPool.defaultCallsPerConnection)
         let (stop, stopAll) = AsyncStream<Never>.makeStream()
         var watches: [Task<Void, any Error>] = []

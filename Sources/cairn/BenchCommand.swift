@@ -14,7 +14,10 @@ struct BenchCommand: AsyncParsableCommand {
 
     /// The flags every workload shares.
     struct Load: ParsableArguments {
-        @Option(help: "One server's client URL.") var endpoints = "http://127.0.0.1:2379"
+        @Option(help: "Client URLs, comma-separated: connection i goes to URL i modulo their number.")
+        var endpoints = "http://127.0.0.1:2379"
+
+        var endpointList: [String] { endpoints.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
         @Option(help: "Concurrent clients.") var clients = 1
         @Option(help: "HTTP/2 connections the clients share.") var conns = 1
         @Option(help: "Operations in all.") var total = 10_000
@@ -32,13 +35,16 @@ struct BenchCommand: AsyncParsableCommand {
                 throw ValidationError("\(flag) must be at least 1, not \(value)")
             }
             if rate < 0 { throw ValidationError("--rate must be 0 or more, not \(rate)") }
+            if endpointList.isEmpty || endpointList.contains(where: \.isEmpty) {
+                throw ValidationError("--endpoints must list client URLs separated by commas, not '\(endpoints)'")
+            }
         }
 
         func run(_ workload: BenchWorkload, name: String) async throws {
             let runner = LoadRunner(clients: clients, total: total, rate: rate > 0 ? rate : nil)
             let result: LoadResult
             do {
-                result = try await Bench.run(workload, endpoint: endpoints, access: client.access, connections: conns,
+                result = try await Bench.run(workload, endpoints: endpointList, access: client.access, connections: conns,
                     callsPerConnection: callsPerConnection, runner: runner)
             } catch {
                 throw CommandFailure.exit(error)
@@ -156,7 +162,7 @@ struct BenchCommand: AsyncParsableCommand {
                 puts: putTotal, putRate: putRate > 0 ? putRate : nil, prevKV: prevkv)
             let result: WatchLatency.Result
             do {
-                result = try await run.run(endpoint: load.endpoints, access: load.client.access, connections: load.conns)
+                result = try await run.run(endpoints: load.endpointList, access: load.client.access, connections: load.conns)
             } catch {
                 throw CommandFailure.exit(error)
             }
