@@ -4,7 +4,7 @@ APT_PACKAGES := libzstd-dev libarchive-dev liblmdb-dev libssl-dev etcd-client cu
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 SWIFT_BUILD_FLAGS ?=
 
-.PHONY: deps build test run bench clean
+.PHONY: deps build test run bench robustness clean
 
 deps:
 	@missing=""; \
@@ -22,6 +22,13 @@ build: deps
 test: deps
 	swift build $(SWIFT_BUILD_FLAGS) --build-tests
 	swift test $(SWIFT_BUILD_FLAGS) --skip-build --disable-swift-testing
+
+# A long robustness run (docs/robustness.md): DURATION seconds (600) of faults and clients on a
+# 3-member cluster, seed SEED (1), then the linearizability, durability and watch checks.
+robustness: deps
+	swift build $(SWIFT_BUILD_FLAGS) --build-tests
+	CAIRN_ROBUSTNESS_SECONDS=$${DURATION:-600} CAIRN_ROBUSTNESS_SEED=$${SEED:-1} swift test $(SWIFT_BUILD_FLAGS) \
+		--skip-build --disable-swift-testing --filter RobustnessTests.testThreeMembersUnderKillsPausesAndLeaderMovesStayLinearizable
 
 # A single-node member on 127.0.0.1:2379 (peer 127.0.0.1:2380) with its data in ./default.cairn,
 # snapshotting itself into ./backups at start and then hourly (verified, catalogued, pruned).

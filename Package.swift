@@ -88,6 +88,8 @@ let package = Package(
                 .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
             ]
         ),
+        // The robustness suite's checkers: linearizability of a history, watch guarantees.
+        .target(name: "Linearizability"),
         .executableTarget(
             name: "cairn",
             dependencies: [
@@ -99,6 +101,7 @@ let package = Package(
         .testTarget(name: "RaftTests", dependencies: ["Raft"]),
         .testTarget(name: "ServerTests", dependencies: ["Server"]),
         .testTarget(name: "BenchTests", dependencies: ["Bench"]),
+        .testTarget(name: "LinearizabilityTests", dependencies: ["Linearizability", "Raft"]),
         // Helpers for tests that run real processes: temp dirs, child processes, free ports, etcdctl.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "StorageTests", dependencies: ["Storage", "StorageCrashChild", "TestSupport"]),
@@ -111,7 +114,14 @@ let package = Package(
             .product(name: "Yams", package: "Yams")],
             exclude: ["Fixtures"]),
         // Several `cairn server` processes on loopback: replication, failover, membership.
-        .testTarget(name: "ClusterTests", dependencies: ["TestSupport"]),
+        .testTarget(
+            name: "ClusterTests",
+            dependencies: [
+                "TestSupport", "API", "Raft", "Linearizability",
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
+            ]
+        ),
         .testTarget(
             name: "CompatibilityTests",
             dependencies: [

@@ -4,6 +4,7 @@ import Foundation
 import Logging
 import Scheduler
 import Server
+import Storage
 
 /// `cairn server`: the daemon, configured with etcd's flag names, environment variables and
 /// config file, so etcd's systemd units work with the binary name changed.
@@ -32,6 +33,12 @@ struct ServerCommand: AsyncParsableCommand {
             throw ValidationError("\(error)")
         }
         let configuration = resolution.configuration
+        let failpoints: Set<Failpoint>
+        do {
+            failpoints = try Failpoint.parse(ProcessInfo.processInfo.environment[Failpoint.environmentVariable] ?? "")
+        } catch {
+            throw ValidationError("\(error)")
+        }
         let level: Logger.Level =
             switch configuration.logLevel {
             case "debug": .debug
@@ -42,6 +49,10 @@ struct ServerCommand: AsyncParsableCommand {
         LoggingSystem.bootstrap { EtcdLogHandler(label: $0, level: level, format: EtcdLogHandler.Format(rawValue: configuration.logFormat) ?? .json) }
         let logger = Logger(label: "cairn")
         for note in resolution.notes { logger.warning("\(note)") }
+        if !failpoints.isEmpty {
+            logger.warning("failpoints are active: this member is deliberately broken, for testing only",
+                metadata: ["failpoints": "\(failpoints.map(\.rawValue).sorted())"])
+        }
         logger.info("starting cairn", metadata: [
             "name": "\(configuration.name)", "data-dir": "\(configuration.resolvedDataDir)",
             "version": "\(Cairn.version)",

@@ -11,11 +11,14 @@ final class LocalCluster {
     let token: String
     /// Flags every member gets, e.g. a small `--snapshot-count`.
     let extraArguments: [String]
+    /// Environment variables every member gets on top of the test's, e.g. `CAIRN_FAILPOINTS`.
+    let environment: [String: String]
 
-    init(size: Int, extraArguments: [String] = []) throws {
+    init(size: Int, extraArguments: [String] = [], environment: [String: String] = [:]) throws {
         binary = try ServerBinary.resolve(environmentVariable: "CAIRN_CLUSTER_SERVER")
         directory = try TemporaryDirectory(prefix: "cairn-cluster")
         self.extraArguments = extraArguments
+        self.environment = environment
         let ports = try FreePort.loopback(count: 2 * size)
         token = "cairn-cluster-\(ports[0])"
         for index in 0..<size {
@@ -29,6 +32,7 @@ final class LocalCluster {
         let member = ServerProcess(binary: binary, name: name, directory: directory, clientPort: clientPort, peerPort: peerPort)
         member.clusterToken = token
         member.extraArguments = extraArguments
+        member.environment = environment
         return member
     }
 

@@ -18,6 +18,8 @@ public final class ServerProcess {
     public var clusterToken: String
     /// Flags after the common ones, such as a small `--quota-backend-bytes`.
     public var extraArguments: [String] = []
+    /// Variables added to the test's environment, such as `CAIRN_FAILPOINTS`.
+    public var environment: [String: String] = [:]
     private var process: Process?
     private var exited: ProcessExit?
     private var starts = 0
@@ -70,6 +72,9 @@ public final class ServerProcess {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: binary.executable)
         process.arguments = arguments
+        if !environment.isEmpty {
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        }
         process.standardInput = FileHandle.nullDevice
         process.standardOutput = log
         process.standardError = log
