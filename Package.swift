@@ -117,7 +117,7 @@ let package = Package(
         .testTarget(
             name: "ClusterTests",
             dependencies: [
-                "TestSupport", "API", "Raft", "Linearizability",
+                "TestSupport", "API", "Raft", "Storage", "Linearizability",
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
             ]

@@ -51,6 +51,12 @@ public struct WatchLatency: Sendable {
             callsPerConnection: ConnectionPool.defaultCallsPerConnection)
         let (stop, stopAll) = AsyncStream<Never>.makeStream()
         var watches: [Task<Void, any Error>] = []
+        func shutDown() async {
+            stopAll.finish()
+            for watch in watches { watch.cancel() }
+            await watchPool.close()
+            await putPool.close()
+        }
         do {
             let metadata = try await putPool.withClient(for: 0) { try await access.login($0) }
             let deliveries = Deliveries(puts: puts)
@@ -58,7 +64,7 @@ public struct WatchLatency: Sendable {
                 watches.append(Task { try await watch(stream: stream, pool: watchPool, metadata: metadata,
                     deliveries: deliveries, until: stop) })
             }
-            try await waitUntil("\(streams * watchersPerStream) watchers created", watches) {
+            try await waitUntil("\(streams * watchersPerStream) watchers created") {
                 deliveries.createdCount == streams * watchersPerStream
             }
             let value = Bench.value(size: valueSize)
@@ -73,17 +79,11 @@ public struct WatchLatency: Sendable {
                 deliveries.sent(number, revision: response.header.revision)
             }
             let expected = putResult.succeeded * streams * watchersPerStream
-            try? await waitUntil("every event delivered", watches) { deliveries.deliveredCount >= expected }
-            stopAll.finish()
-            for watch in watches { watch.cancel() }
-            await watchPool.close()
-            await putPool.close()
+            try? await waitUntil("every event delivered") { deliveries.deliveredCount >= expected }
+            await shutDown()
             return Result(puts: putResult, events: deliveries.result(expectedWatchers: streams * watchersPerStream))
         } catch {
-            stopAll.finish()
-            for watch in watches { watch.cancel() }
-            await watchPool.close()
-            await putPool.close()
+            await shutDown()
             throw error
         }
     }
@@ -120,8 +120,9 @@ public struct WatchLatency: Sendable {
         }
     }
 
-    /// Polls `done` until it holds, failing after the settle timeout or when a stream has failed.
-    private func waitUntil(_ what: String, _ watches: [Task<Void, any Error>], _ done: () -> Bool) async throws {
+    /// Polls `done` until it holds; fails after the settle timeout (a failed stream never
+    /// gets there).
+    private func waitUntil(_ what: String, _ done: () -> Bool) async throws {
         let deadline = ContinuousClock.now + settleTimeout
         while !done() {
             guard ContinuousClock.now < deadline else {

@@ -99,19 +99,27 @@ struct WitnessShrinker {
             passing = candidate
             distance *= 2
         }
-        // Then bisect between the two. Every candidate is tried before it is used, so a
-        // history on which failing is not monotonic in the cut only gets a shallower cut.
-        while passing - failing > 1 {
+        failing = Self.bisect(failing: failing, passing: passing) { fails(prefixCut(scenario, at: times[$0])) }
+        guard failing >= 0 else { return 0 }
+        scenario = prefixCut(scenario, at: times[failing])
+        return times[failing]
+    }
+
+    /// Bisects between a cut index known to fail and one known to pass (in either order) for
+    /// the failing one closest to the passing one. Every candidate is tried before it is used,
+    /// so a history on which failing is not monotonic in the cut only gets a shallower cut.
+    private static func bisect(failing: Int, passing: Int, _ cutFails: (Int) -> Bool) -> Int {
+        var failing = failing
+        var passing = passing
+        while abs(passing - failing) > 1 {
             let middle = (passing + failing) / 2
-            if fails(prefixCut(scenario, at: times[middle])) {
+            if cutFails(middle) {
                 failing = middle
             } else {
                 passing = middle
             }
         }
-        guard failing >= 0 else { return 0 }
-        scenario = prefixCut(scenario, at: times[failing])
-        return times[failing]
+        return failing
     }
 
     private func prefixCut(_ scenario: Scenario, at time: UInt64) -> Scenario {
@@ -132,16 +140,7 @@ struct WitnessShrinker {
     private mutating func cutSuffix(_ scenario: inout Scenario, after start: UInt64) {
         let times = Set(calls.map(\.invoke).filter { $0 > start }).sorted()
         // Cutting at times[0] keeps next to nothing, so assume it passes; not cutting fails.
-        var passing = 0
-        var failing = times.count
-        while failing - passing > 1 {
-            let middle = (passing + failing) / 2
-            if fails(suffixCut(scenario, at: times[middle])) {
-                failing = middle
-            } else {
-                passing = middle
-            }
-        }
+        let failing = Self.bisect(failing: times.count, passing: 0) { fails(suffixCut(scenario, at: times[$0])) }
         if failing < times.count {
             scenario = suffixCut(scenario, at: times[failing])
         }

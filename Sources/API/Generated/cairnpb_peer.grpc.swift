@@ -85,13 +85,27 @@ public enum Cairnpb_Peer: Sendable {
                 type: .unary
             )
         }
+        /// Namespace for "HashKV" metadata.
+        public enum HashKV: Sendable {
+            /// Request type for "HashKV".
+            public typealias Input = Etcdserverpb_HashKVRequest
+            /// Response type for "HashKV".
+            public typealias Output = Etcdserverpb_HashKVResponse
+            /// Descriptor for "HashKV".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "cairnpb.Peer"),
+                method: "HashKV",
+                type: .unary
+            )
+        }
         /// Descriptors for all methods in the "cairnpb.Peer" service.
         public static let descriptors: [GRPCCore.MethodDescriptor] = [
             Messages.descriptor,
             Snapshot.descriptor,
             Members.descriptor,
             LeaseRenew.descriptor,
-            LeaseTimeToLive.descriptor
+            LeaseTimeToLive.descriptor,
+            HashKV.descriptor
         ]
     }
 }
@@ -207,6 +221,26 @@ extension Cairnpb_Peer {
             request: GRPCCore.StreamingServerRequest<Etcdserverpb_LeaseTimeToLiveRequest>,
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.StreamingServerResponse<Etcdserverpb_LeaseTimeToLiveResponse>
+
+        /// Handle the "HashKV" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > This member's KV hash at a revision: how members compare their data to detect corruption
+        /// > (--experimental-initial-corrupt-check, --experimental-corrupt-check-time), as etcd's
+        /// > peer /members/hashkv endpoint.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Etcdserverpb_HashKVRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Etcdserverpb_HashKVResponse` messages.
+        func hashKV(
+            request: GRPCCore.StreamingServerRequest<Etcdserverpb_HashKVRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Etcdserverpb_HashKVResponse>
     }
 
     /// Service protocol for the "cairnpb.Peer" service.
@@ -306,6 +340,26 @@ extension Cairnpb_Peer {
             request: GRPCCore.ServerRequest<Etcdserverpb_LeaseTimeToLiveRequest>,
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.ServerResponse<Etcdserverpb_LeaseTimeToLiveResponse>
+
+        /// Handle the "HashKV" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > This member's KV hash at a revision: how members compare their data to detect corruption
+        /// > (--experimental-initial-corrupt-check, --experimental-corrupt-check-time), as etcd's
+        /// > peer /members/hashkv endpoint.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Etcdserverpb_HashKVRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Etcdserverpb_HashKVResponse` message.
+        func hashKV(
+            request: GRPCCore.ServerRequest<Etcdserverpb_HashKVRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Etcdserverpb_HashKVResponse>
     }
 
     /// Simple service protocol for the "cairnpb.Peer" service.
@@ -403,6 +457,26 @@ extension Cairnpb_Peer {
             request: Etcdserverpb_LeaseTimeToLiveRequest,
             context: GRPCCore.ServerContext
         ) async throws -> Etcdserverpb_LeaseTimeToLiveResponse
+
+        /// Handle the "HashKV" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > This member's KV hash at a revision: how members compare their data to detect corruption
+        /// > (--experimental-initial-corrupt-check, --experimental-corrupt-check-time), as etcd's
+        /// > peer /members/hashkv endpoint.
+        ///
+        /// - Parameters:
+        ///   - request: A `Etcdserverpb_HashKVRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Etcdserverpb_HashKVResponse` to respond with.
+        func hashKV(
+            request: Etcdserverpb_HashKVRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Etcdserverpb_HashKVResponse
     }
 }
 
@@ -465,6 +539,17 @@ extension Cairnpb_Peer.StreamingServiceProtocol {
                 )
             }
         )
+        router.registerHandler(
+            forMethod: Cairnpb_Peer.Method.HashKV.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Etcdserverpb_HashKVRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Etcdserverpb_HashKVResponse>(),
+            handler: { request, context in
+                try await self.hashKV(
+                    request: request,
+                    context: context
+                )
+            }
+        )
     }
 }
 
@@ -520,6 +605,17 @@ extension Cairnpb_Peer.ServiceProtocol {
         context: GRPCCore.ServerContext
     ) async throws -> GRPCCore.StreamingServerResponse<Etcdserverpb_LeaseTimeToLiveResponse> {
         let response = try await self.leaseTimeToLive(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    public func hashKV(
+        request: GRPCCore.StreamingServerRequest<Etcdserverpb_HashKVRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Etcdserverpb_HashKVResponse> {
+        let response = try await self.hashKV(
             request: GRPCCore.ServerRequest(stream: request),
             context: context
         )
@@ -588,6 +684,19 @@ extension Cairnpb_Peer.SimpleServiceProtocol {
     ) async throws -> GRPCCore.ServerResponse<Etcdserverpb_LeaseTimeToLiveResponse> {
         return GRPCCore.ServerResponse<Etcdserverpb_LeaseTimeToLiveResponse>(
             message: try await self.leaseTimeToLive(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    public func hashKV(
+        request: GRPCCore.ServerRequest<Etcdserverpb_HashKVRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Etcdserverpb_HashKVResponse> {
+        return GRPCCore.ServerResponse<Etcdserverpb_HashKVResponse>(
+            message: try await self.hashKV(
                 request: request.message,
                 context: context
             ),
@@ -718,6 +827,31 @@ extension Cairnpb_Peer {
             deserializer: some GRPCCore.MessageDeserializer<Etcdserverpb_LeaseTimeToLiveResponse>,
             options: GRPCCore.CallOptions,
             onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Etcdserverpb_LeaseTimeToLiveResponse>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "HashKV" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > This member's KV hash at a revision: how members compare their data to detect corruption
+        /// > (--experimental-initial-corrupt-check, --experimental-corrupt-check-time), as etcd's
+        /// > peer /members/hashkv endpoint.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Etcdserverpb_HashKVRequest` message.
+        ///   - serializer: A serializer for `Etcdserverpb_HashKVRequest` messages.
+        ///   - deserializer: A deserializer for `Etcdserverpb_HashKVResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func hashKV<Result>(
+            request: GRPCCore.ClientRequest<Etcdserverpb_HashKVRequest>,
+            serializer: some GRPCCore.MessageSerializer<Etcdserverpb_HashKVRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Etcdserverpb_HashKVResponse>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Etcdserverpb_HashKVResponse>) async throws -> Result
         ) async throws -> Result where Result: Sendable
     }
 
@@ -906,6 +1040,42 @@ extension Cairnpb_Peer {
                 onResponse: handleResponse
             )
         }
+
+        /// Call the "HashKV" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > This member's KV hash at a revision: how members compare their data to detect corruption
+        /// > (--experimental-initial-corrupt-check, --experimental-corrupt-check-time), as etcd's
+        /// > peer /members/hashkv endpoint.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Etcdserverpb_HashKVRequest` message.
+        ///   - serializer: A serializer for `Etcdserverpb_HashKVRequest` messages.
+        ///   - deserializer: A deserializer for `Etcdserverpb_HashKVResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func hashKV<Result>(
+            request: GRPCCore.ClientRequest<Etcdserverpb_HashKVRequest>,
+            serializer: some GRPCCore.MessageSerializer<Etcdserverpb_HashKVRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Etcdserverpb_HashKVResponse>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Etcdserverpb_HashKVResponse>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Cairnpb_Peer.Method.HashKV.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
     }
 }
 
@@ -1052,6 +1222,37 @@ extension Cairnpb_Peer.ClientProtocol {
             request: request,
             serializer: GRPCProtobuf.ProtobufSerializer<Etcdserverpb_LeaseTimeToLiveRequest>(),
             deserializer: GRPCProtobuf.ProtobufDeserializer<Etcdserverpb_LeaseTimeToLiveResponse>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "HashKV" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > This member's KV hash at a revision: how members compare their data to detect corruption
+    /// > (--experimental-initial-corrupt-check, --experimental-corrupt-check-time), as etcd's
+    /// > peer /members/hashkv endpoint.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Etcdserverpb_HashKVRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func hashKV<Result>(
+        request: GRPCCore.ClientRequest<Etcdserverpb_HashKVRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Etcdserverpb_HashKVResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.hashKV(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Etcdserverpb_HashKVRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Etcdserverpb_HashKVResponse>(),
             options: options,
             onResponse: handleResponse
         )
@@ -1222,6 +1423,41 @@ extension Cairnpb_Peer.ClientProtocol {
             metadata: metadata
         )
         return try await self.leaseTimeToLive(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "HashKV" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > This member's KV hash at a revision: how members compare their data to detect corruption
+    /// > (--experimental-initial-corrupt-check, --experimental-corrupt-check-time), as etcd's
+    /// > peer /members/hashkv endpoint.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func hashKV<Result>(
+        _ message: Etcdserverpb_HashKVRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Etcdserverpb_HashKVResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Etcdserverpb_HashKVRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.hashKV(
             request: request,
             options: options,
             onResponse: handleResponse

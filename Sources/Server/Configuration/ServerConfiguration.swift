@@ -35,6 +35,10 @@ public struct ServerConfiguration: Sendable, Equatable {
     public var logFormat = "json"
     public var watchProgressNotifyInterval = Duration.seconds(600)
     public var leaseCheckpointInterval = Duration.seconds(300)
+    /// `--experimental-initial-corrupt-check`: compare hashes with the members before serving.
+    public var initialCorruptCheck = false
+    /// `--experimental-corrupt-check-time`: the leader's periodic hash comparison; zero is off.
+    public var corruptCheckInterval = Duration.zero
     /// How long a simple auth token lives after its last use (`--auth-token-ttl`, seconds).
     public var authTokenTTL = Duration.seconds(300)
     /// cairn's own: scheduled snapshots taken by the server process itself (`cairn schedule run`

@@ -90,6 +90,13 @@ struct ServerSetting: Sendable {
         ServerSetting("experimental-lease-checkpoint-interval", "period of recording remaining lease TTLs through raft (5m)") {
             $0.leaseCheckpointInterval = try duration($1, "experimental-lease-checkpoint-interval")
         },
+        ServerSetting("experimental-initial-corrupt-check", "compare the KV hash with the other members' before serving; refuse to start on a difference", isBoolean: true) {
+            $0.initialCorruptCheck = try boolean($1, "experimental-initial-corrupt-check")
+        },
+        ServerSetting("experimental-corrupt-check-time", "period of the leader's KV hash comparison with the members, raising CORRUPT on a difference (0s: off)") {
+            let text = $1.trimmingCharacters(in: .whitespacesAndNewlines)
+            $0.corruptCheckInterval = GoDuration.parse(text) == .zero ? .zero : try duration(text, "experimental-corrupt-check-time")
+        },
         ServerSetting("snapshot-schedule", "cron expression of scheduled snapshots, e.g. @hourly (cairn; needs --snapshot-dir)") {
             $0.snapshots.schedule = $1.trimmingCharacters(in: .whitespacesAndNewlines)
         },

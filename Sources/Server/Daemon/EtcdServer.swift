@@ -97,20 +97,30 @@ public final class EtcdServer: Sendable {
     }
 
     private func raiseNoSpaceAlarm() async {
-        let raised = AlarmRecord(memberID: identity.memberID, kind: .noSpace)
-        if (try? store.alarms().contains(raised)) == true { return }
+        if await raiseAlarm(.noSpace, memberID: identity.memberID) {
+            logger.warning("backend quota reached: NOSPACE alarm raised; compact, defragment, then disarm",
+                metadata: ["quota-backend-bytes": "\(configuration.quotaBackendBytes)"])
+        }
+    }
+
+    /// Raises `kind` for `memberID` through raft unless it is active already; true when this
+    /// call raised it.
+    @discardableResult
+    func raiseAlarm(_ kind: AlarmRecord.Kind, memberID: UInt64) async -> Bool {
+        let raised = AlarmRecord(memberID: memberID, kind: kind)
+        if (try? store.alarms().contains(raised)) == true { return false }
         var alarm = Etcdserverpb_AlarmRequest()
         alarm.action = .activate
-        alarm.memberID = identity.memberID
-        alarm.alarm = .nospace
+        alarm.memberID = memberID
+        alarm.alarm = Etcdserverpb_AlarmType(rawValue: Int(kind.rawValue)) ?? .none
         var request = Cairnpb_InternalRequest()
         request.alarm = alarm
         do {
             _ = try await host.propose(request, maxRequestBytes: maxRequestBytes)
-            logger.warning("backend quota reached: NOSPACE alarm raised; compact, defragment, then disarm",
-                metadata: ["quota-backend-bytes": "\(configuration.quotaBackendBytes)"])
+            return true
         } catch {
-            logger.error("cannot raise the NOSPACE alarm", metadata: ["error": "\(error)"])
+            logger.error("cannot raise an alarm", metadata: ["alarm": "\(kind.etcdName)", "error": "\(error)"])
+            return false
         }
     }
 

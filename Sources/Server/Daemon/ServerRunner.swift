@@ -57,8 +57,14 @@ public enum ServerRunner {
             }
         }
         try await catchUpStore(store, to: replay.snapshot.index, directory: directory, logger: logger)
+        try checkStoreIsNotAhead(store, of: replay, directory: directory)
         guard let identity = MemberIdentity(walMetadata: replay.metadata) else {
             throw ConfigurationError("the WAL in \(directory.walDirectory) has no member identity in its metadata")
+        }
+        let peerSecurity = PeerSecurity(files: configuration.peerTLS)
+        let corruptionCheck = CorruptionCheck(memberID: identity.memberID, store: store, security: peerSecurity, logger: logger)
+        if configuration.initialCorruptCheck {
+            try await checkAgainstMembers(corruptionCheck, logger: logger)
         }
         if identity.memberID != bootstrapIdentity.memberID {
             // As etcd: on restart the data-dir's identity wins over --initial-cluster.
@@ -81,7 +87,6 @@ public enum ServerRunner {
         localSnapshots?.attach(server)
         defer { localSnapshots?.detach() }
 
-        let peerSecurity = PeerSecurity(files: configuration.peerTLS)
         let servingTLS = (client: try ServingTLS(files: configuration.clientTLS, role: "client", logger: logger),
             peer: try ServingTLS(files: configuration.peerTLS, role: "peer", logger: logger))
         let transport = PeerTransport(
@@ -147,6 +152,11 @@ public enum ServerRunner {
             group.addTask { await lessor.run() }
             group.addTask { await servingTLS.client.run() }
             group.addTask { await servingTLS.peer.run() }
+            if configuration.corruptCheckInterval > .zero {
+                group.addTask {
+                    await monitorCorruption(corruptionCheck, every: configuration.corruptCheckInterval, server: server, logger: logger)
+                }
+            }
             group.addTask {
                 let tick = Duration.milliseconds(configuration.heartbeatIntervalMs)
                 while (try? await Task.sleep(for: tick)) != nil {
@@ -243,6 +253,49 @@ public enum ServerRunner {
         }
         try await store.replace(withFileAt: file)
         logger.info("installed the raft snapshot received before a restart", metadata: ["index": "\(snapshotIndex)"])
+    }
+
+    /// The backend applies only entries the WAL holds as committed (each Ready's hard state is
+    /// synced before its entries are applied), so a backend ahead of the WAL's commit means the
+    /// WAL is older than the backend: replaced, or rolled back with a file-system copy. Serving
+    /// from it would renumber or lose acknowledged writes, so the member refuses to start.
+    private static func checkStoreIsNotAhead(_ store: MVCCStore, of replay: WALReplay, directory: DataDirectory) throws {
+        let applied = try store.status().consistentIndex
+        let committed = max(replay.hardState.commit, replay.snapshot.index)
+        guard applied <= committed else {
+            throw ConfigurationError(
+                "the backend \(directory.backendPath) has applied up to raft index \(applied), beyond the WAL's last commit at \(committed): the WAL in \(directory.walDirectory) is older than the backend (replaced or rolled back?); nothing was changed: bring back the WAL that belongs to this backend, or restore the data-dir from a snapshot")
+        }
+    }
+
+    /// `--experimental-initial-corrupt-check`: before serving, this member's data must hash as
+    /// the other members' do at its revision (those that cannot answer are skipped, as etcd).
+    private static func checkAgainstMembers(_ check: CorruptionCheck, logger: Logger) async throws {
+        let mismatches = try await check.mismatches(among: check.store.members())
+        guard mismatches.isEmpty else {
+            throw ConfigurationError(
+                "found data inconsistency with peers: \(mismatches.map(\.description).joined(separator: "; ")); this member's data differs from the cluster's: remove it and add a fresh member, or restore from a snapshot")
+        }
+        logger.info("initial corruption check passed")
+    }
+
+    /// `--experimental-corrupt-check-time`: while this member leads, it compares its hash with
+    /// every member's each period and raises the CORRUPT alarm for a member that differs.
+    private static func monitorCorruption(_ check: CorruptionCheck, every interval: Duration, server: EtcdServer,
+        logger: Logger) async
+    {
+        while (try? await Task.sleep(for: interval)) != nil {
+            guard await server.host.isLeader else { continue }
+            do {
+                for mismatch in try await check.mismatches(among: server.store.members()) {
+                    logger.error("corruption check: a member's data differs; raising the CORRUPT alarm for it",
+                        metadata: ["mismatch": "\(mismatch)"])
+                    await server.raiseAlarm(.corrupt, memberID: mismatch.memberID)
+                }
+            } catch {
+                logger.warning("corruption check failed", metadata: ["error": "\(error)"])
+            }
+        }
     }
 
     /// A member started with `--initial-cluster-state existing` and no data learns its cluster

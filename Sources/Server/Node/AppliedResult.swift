@@ -27,10 +27,15 @@ enum AppliedResult: Sendable {
         -> AppliedResult
     {
         try AuthEnforcement.check(request, in: transaction)
-        // While a NOSPACE alarm is active, requests that need space are refused on every
-        // member alike (etcd's capped applier); deletes, compaction and revokes go through.
-        if request.quotaCostBytes > 0, try transaction.alarms().contains(where: { $0.kind == .noSpace }) {
-            throw StorageError.noSpace
+        let needsSpace = request.quotaCostBytes > 0
+        if needsSpace || request.changesKeysOrLeases {
+            let alarms = try transaction.alarms()
+            // While a CORRUPT alarm is active, the data is not trusted: writes are refused on
+            // every member alike (etcd's corrupt applier); reads and alarm changes go through.
+            if request.changesKeysOrLeases, alarms.contains(where: { $0.kind == .corrupt }) { throw EtcdError.corrupt }
+            // While a NOSPACE alarm is active, requests that need space are refused (etcd's
+            // capped applier); deletes, compaction and revokes go through.
+            if needsSpace, alarms.contains(where: { $0.kind == .noSpace }) { throw StorageError.noSpace }
         }
         switch request.request {
         case .put(let put):
@@ -114,5 +119,13 @@ extension Cairnpb_InternalRequest {
             }
         }
         return max(cost(txn.success), cost(txn.failure))
+    }
+
+    /// The requests etcd's corrupt applier refuses: those that change keys or leases.
+    var changesKeysOrLeases: Bool {
+        switch request {
+        case .put, .deleteRange, .txn, .compaction, .leaseGrant, .leaseRevoke: true
+        default: false
+        }
     }
 }

@@ -106,6 +106,11 @@ struct PeerService: Cairnpb_Peer.SimpleServiceProtocol {
         }
     }
 
+    /// Another member compares its data with this one's (corruption checks).
+    func hashKV(request: Etcdserverpb_HashKVRequest, context: ServerContext) async throws -> Etcdserverpb_HashKVResponse {
+        try await answeringAsEtcd { try await MaintenanceService.hashKV(request, server: server) }
+    }
+
     func leaseTimeToLive(request: Etcdserverpb_LeaseTimeToLiveRequest, context: ServerContext) async throws
         -> Etcdserverpb_LeaseTimeToLiveResponse
     {

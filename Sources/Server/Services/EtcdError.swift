@@ -17,6 +17,7 @@ enum EtcdError {
         code: .deadlineExceeded, message: "etcdserver: request timed out, leader transfer took too long")
     static let badLeaderTransferee = RPCError(code: .failedPrecondition, message: "etcdserver: bad leader transferee")
     static let notCapable = RPCError(code: .failedPrecondition, message: "etcdserver: not capable")
+    static let corrupt = RPCError(code: .dataLoss, message: "etcdserver: corrupt cluster")
 
     /// Maps a storage failure to what etcd answers in the same situation.
     static func from(_ error: any Error) -> RPCError {

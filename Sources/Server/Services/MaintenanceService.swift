@@ -86,15 +86,20 @@ struct MaintenanceService: Etcdserverpb_Maintenance.SimpleServiceProtocol {
     func hashKV(request: Etcdserverpb_HashKVRequest, context: ServerContext) async throws -> Etcdserverpb_HashKVResponse {
         try await answeringAsEtcd {
             try server.auth.requireAdmin()
-            let hash = try server.store.hashKV(revision: request.revision)
-            var response = Etcdserverpb_HashKVResponse()
-            response.header = try await server.header()
-            response.hash = hash.hash
-            // etcd reports -1 until the first compaction.
-            response.compactRevision = hash.compactRevision > 0 ? hash.compactRevision : -1
-            response.hashRevision = hash.revision
-            return response
+            return try await Self.hashKV(request, server: server)
         }
+    }
+
+    /// The KV hash at the request's revision, as clients and the other members ask for it.
+    static func hashKV(_ request: Etcdserverpb_HashKVRequest, server: EtcdServer) async throws -> Etcdserverpb_HashKVResponse {
+        let hash = try server.store.hashKV(revision: request.revision)
+        var response = Etcdserverpb_HashKVResponse()
+        response.header = try await server.header()
+        response.hash = hash.hash
+        // etcd reports -1 until the first compaction.
+        response.compactRevision = hash.compactRevision > 0 ? hash.compactRevision : -1
+        response.hashRevision = hash.revision
+        return response
     }
 
     /// Streams a consistent copy of the backend, then a last message whose blob is the SHA-256
