@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import Raft
 import Storage
+import Synchronization
 
 /// One running member: its identity, storage, raft host and the facts every service needs.
 public final class EtcdServer: Sendable {
@@ -20,6 +21,9 @@ public final class EtcdServer: Sendable {
     let leader: LeaderForwarder
     /// Counters behind `/metrics` that no other component keeps.
     let counters = ServerCounters()
+    /// Set when the member begins to shut down: the other members' raft streams then end, so
+    /// the peer server drains at once instead of waiting for them.
+    let shuttingDown = Atomic<Bool>(false)
     /// Simple tokens issued on this member.
     let tokens: TokenKeeper
     let auth: AuthGate

@@ -167,6 +167,7 @@ public enum ServerRunner {
             await host.subscribe { event in
                 if case .removed = event { stopRequest.yield(.removed) }
             }
+            let (drained, serverDrained) = AsyncStream.makeStream(of: Void.self)
             for grpcServer in grpcServers {
                 group.addTask {
                     do {
@@ -174,6 +175,7 @@ public enum ServerRunner {
                     } catch {
                         stopRequest.yield(.servingFailed("\(error)"))
                     }
+                    serverDrained.yield()
                 }
             }
             group.addTask {
@@ -204,7 +206,14 @@ public enum ServerRunner {
             }
             logger.info("shutting down", metadata: ["reason": "\(reason)"])
             SystemdNotifier.notify("STOPPING=1")
+            server.shuttingDown.store(true, ordering: .relaxed)
             for grpcServer in grpcServers { grpcServer.beginGracefulShutdown() }
+            // Let the servers drain before their serving tasks are cancelled: cancelling one
+            // while a stream that just arrived waits to be served traps in NIO ("Deinited
+            // NIOAsyncWriter without calling finish()", apple/swift-nio#3481). Streams that do
+            // not end by themselves (watches, other members' raft streams) are cut after the
+            // grace period.
+            await waitForServers(grpcServers.count, drained: drained, upTo: .seconds(2))
             for metricsServer in metricsServers { await metricsServer.stop() }
             transport.stop()
             server.leader.stop()
@@ -215,6 +224,22 @@ public enum ServerRunner {
         store.close()
         if let failure { throw failure }
         logger.info("stopped")
+    }
+
+    /// Returns once `count` servers have finished serving, or after `timeout`.
+    private static func waitForServers(_ count: Int, drained: AsyncStream<Void>, upTo timeout: Duration) async {
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask {
+                var finished = 0
+                for await _ in drained {
+                    finished += 1
+                    if finished == count { return }
+                }
+            }
+            group.addTask { try? await Task.sleep(for: timeout) }
+            await group.next()
+            group.cancelAll()
+        }
     }
 
     /// The data-dir and its `member`, `member/snap` directories, created 0700 as etcd creates

@@ -42,6 +42,8 @@ struct PeerService: Cairnpb_Peer.SimpleServiceProtocol {
                     "raft messages for member \(String(envelope.to, radix: 16)) reached member \(String(identity.memberID, radix: 16))")
             }
             await host.step(envelope.messages.compactMap(Message.init))
+            // The sender reconnects to a member that is back, and gets refused by one that is gone.
+            if server.shuttingDown.load(ordering: .relaxed) { break }
         }
         return Cairnpb_PeerAck()
     }
