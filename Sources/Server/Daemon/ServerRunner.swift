@@ -56,8 +56,7 @@ public enum ServerRunner {
                 ])
             }
         }
-        try await catchUpStore(store, to: replay.snapshot.index, directory: directory, logger: logger)
-        try checkStoreIsNotAhead(store, of: replay, directory: directory)
+        try await reconcileStore(store, with: replay, directory: directory, logger: logger)
         guard let identity = MemberIdentity(walMetadata: replay.metadata) else {
             throw ConfigurationError("the WAL in \(directory.walDirectory) has no member identity in its metadata")
         }
@@ -263,30 +262,30 @@ public enum ServerRunner {
         }
     }
 
-    /// The backend must hold at least what the WAL's last snapshot covers. It lags only when
-    /// the member crashed between recording a snapshot from the leader and installing its
-    /// backend: install it now from `member/snap/<index>.snap.db`.
-    private static func catchUpStore(_ store: MVCCStore, to snapshotIndex: LogIndex, directory: DataDirectory,
+    /// The backend's applied index (etcd's consistent index, written with the data) must lie
+    /// between the WAL's last snapshot and its last commit.
+    /// - Behind the snapshot: the member crashed between recording a snapshot from the leader
+    ///   and installing its backend; install it now from `member/snap/<index>.snap.db`.
+    /// - Ahead of the commit: the backend applies only entries the WAL holds as committed (each
+    ///   Ready's hard state is synced before its entries are applied), so the WAL is older than
+    ///   the backend: replaced, or rolled back with a file-system copy. Serving from it would
+    ///   renumber or lose acknowledged writes, so the member refuses to start.
+    private static func reconcileStore(_ store: MVCCStore, with replay: WALReplay, directory: DataDirectory,
         logger: Logger) async throws
     {
         let applied = try store.status().consistentIndex
-        guard snapshotIndex > applied else { return }
-        let file = PeerService.snapshotFile(in: directory.snapshotDirectory, index: snapshotIndex)
-        guard FileManager.default.fileExists(atPath: file) else {
-            throw ConfigurationError(
-                "the backend \(directory.backendPath) has applied up to raft index \(applied), behind the WAL's snapshot at \(snapshotIndex), and \(file) is missing: the data-dir is damaged; restore it from a snapshot")
+        let snapshotIndex = replay.snapshot.index
+        if snapshotIndex > applied {
+            let file = PeerService.snapshotFile(in: directory.snapshotDirectory, index: snapshotIndex)
+            guard FileManager.default.fileExists(atPath: file) else {
+                throw ConfigurationError(
+                    "the backend \(directory.backendPath) has applied up to raft index \(applied), behind the WAL's snapshot at \(snapshotIndex), and \(file) is missing: the data-dir is damaged; restore it from a snapshot")
+            }
+            try await store.replace(withFileAt: file)
+            logger.info("installed the raft snapshot received before a restart", metadata: ["index": "\(snapshotIndex)"])
+            return
         }
-        try await store.replace(withFileAt: file)
-        logger.info("installed the raft snapshot received before a restart", metadata: ["index": "\(snapshotIndex)"])
-    }
-
-    /// The backend applies only entries the WAL holds as committed (each Ready's hard state is
-    /// synced before its entries are applied), so a backend ahead of the WAL's commit means the
-    /// WAL is older than the backend: replaced, or rolled back with a file-system copy. Serving
-    /// from it would renumber or lose acknowledged writes, so the member refuses to start.
-    private static func checkStoreIsNotAhead(_ store: MVCCStore, of replay: WALReplay, directory: DataDirectory) throws {
-        let applied = try store.status().consistentIndex
-        let committed = max(replay.hardState.commit, replay.snapshot.index)
+        let committed = max(replay.hardState.commit, snapshotIndex)
         guard applied <= committed else {
             throw ConfigurationError(
                 "the backend \(directory.backendPath) has applied up to raft index \(applied), beyond the WAL's last commit at \(committed): the WAL in \(directory.walDirectory) is older than the backend (replaced or rolled back?); nothing was changed: bring back the WAL that belongs to this backend, or restore the data-dir from a snapshot")
