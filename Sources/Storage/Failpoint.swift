@@ -20,10 +20,14 @@ public enum Failpoint: String, CaseIterable, Sendable {
         return names
     }
 
+    /// The failpoints `CAIRN_FAILPOINTS` names in this process's environment.
+    public static func fromEnvironment() throws(FailpointError) -> Set<Failpoint> {
+        try parse(ProcessInfo.processInfo.environment[environmentVariable] ?? "")
+    }
+
     /// The failpoints this process was started with (none when the variable is unset or invalid;
     /// the server refuses to start with an invalid one).
-    public static let active: Set<Failpoint> =
-        (try? parse(ProcessInfo.processInfo.environment[environmentVariable] ?? "")) ?? []
+    public static let active: Set<Failpoint> = (try? fromEnvironment()) ?? []
 
     public var isActive: Bool { Self.active.contains(self) }
 }

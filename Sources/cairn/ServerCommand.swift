@@ -35,7 +35,7 @@ struct ServerCommand: AsyncParsableCommand {
         let configuration = resolution.configuration
         let failpoints: Set<Failpoint>
         do {
-            failpoints = try Failpoint.parse(ProcessInfo.processInfo.environment[Failpoint.environmentVariable] ?? "")
+            failpoints = try Failpoint.fromEnvironment()
         } catch {
             throw ValidationError("\(error)")
         }

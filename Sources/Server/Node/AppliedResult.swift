@@ -28,11 +28,12 @@ enum AppliedResult: Sendable {
     {
         try AuthEnforcement.check(request, in: transaction)
         let needsSpace = request.quotaCostBytes > 0
-        if needsSpace || request.changesKeysOrLeases {
+        let changesData = request.changesKeysOrLeases
+        if needsSpace || changesData {
             let alarms = try transaction.alarms()
             // While a CORRUPT alarm is active, the data is not trusted: writes are refused on
             // every member alike (etcd's corrupt applier); reads and alarm changes go through.
-            if request.changesKeysOrLeases, alarms.contains(where: { $0.kind == .corrupt }) { throw EtcdError.corrupt }
+            if changesData, alarms.contains(where: { $0.kind == .corrupt }) { throw EtcdError.corrupt }
             // While a NOSPACE alarm is active, requests that need space are refused (etcd's
             // capped applier); deletes, compaction and revokes go through.
             if needsSpace, alarms.contains(where: { $0.kind == .noSpace }) { throw StorageError.noSpace }
