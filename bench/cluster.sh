@@ -17,7 +17,6 @@ for round in $(seq 1 "$ROUNDS"); do
     done
 done
 
-p99() { grep -A6 '"latencyMs"' "$1" | grep -o '"p99" : [0-9.e+-]*' | awk '{print $3}'; }
 {
     echo "3 members on loopback, put, 200 clients / 20 conns, 1 KiB, $TOTAL puts; median of $ROUNDS rounds, $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores"
     echo

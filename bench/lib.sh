@@ -67,3 +67,6 @@ median() { tr ' ' '\n' | grep . | sort -g | awk '{ a[NR] = $1 } END { print (NR 
 
 # field NAME FILE: the first number after "NAME" : in a cairn bench -w json output.
 field() { grep -o "\"$1\" : [0-9.e+-]*" "$2" | head -1 | awk '{print $3}'; }
+
+# p99 FILE: the p99 latency in milliseconds of a cairn bench -w json output.
+p99() { grep -A6 '"latencyMs"' "$1" | grep -o '"p99" : [0-9.e+-]*' | awk '{print $3}'; }

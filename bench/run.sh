@@ -19,8 +19,6 @@ workloads=(
     "watch events, 100 watchers, puts as fast as 1 client|watch-latency --streams 10 --watchers-per-stream 10 --conns 2 --put-total $(total 2000) --put-rate 0 --val-size 256"
 )
 
-p99() { grep -A6 '"latencyMs"' "$1" | grep -o '"p99" : [0-9.e+-]*' | awk '{print $3}'; }
-
 for round in $(seq 1 "$ROUNDS"); do
     for kind in "${kinds[@]}"; do
         start_members "$kind" "$round" 1

@@ -146,7 +146,6 @@ private final class Deliveries: Sendable {
         var received: [Watcher: [(revision: Int64, latency: Duration)]] = [:]
         var created = 0
         var delivered = 0
-        var firstSent: ContinuousClock.Instant?
         var lastArrived: ContinuousClock.Instant?
     }
 
@@ -163,10 +162,7 @@ private final class Deliveries: Sendable {
 
     func sending(_ number: Int) {
         let now = ContinuousClock.now
-        state.withLock { state in
-            state.sentAt[number] = now
-            if state.firstSent == nil { state.firstSent = now }
-        }
+        state.withLock { $0.sentAt[number] = now }
     }
 
     func sent(_ number: Int, revision: Int64) { state.withLock { $0.revisions[number] = revision } }
@@ -203,7 +199,8 @@ private final class Deliveries: Sendable {
                     result.errors["event missing", default: 0] += revisions.count - events.count
                 }
             }
-            if let first = state.firstSent, let last = state.lastArrived { result.elapsed = last - first }
+            // One writer sends in order: put 0 went first.
+            if let first = state.sentAt.first ?? nil, let last = state.lastArrived { result.elapsed = last - first }
             return result
         }
     }

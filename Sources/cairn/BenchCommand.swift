@@ -49,16 +49,18 @@ struct BenchCommand: AsyncParsableCommand {
             } catch {
                 throw CommandFailure.exit(error)
             }
-            try report(BenchSummary(operation: name, endpoint: endpoints, clients: clients, conns: conns, result: result))
+            let summary = BenchSummary(operation: name, endpoint: endpoints, clients: clients, conns: conns, result: result)
+            try report(summary, table: summary.table, failed: summary.failed)
         }
 
-        /// Prints `summary`; a run counts only when every operation in it succeeded.
-        func report(_ summary: BenchSummary) throws {
+        /// Prints `summary` as JSON or as `table`; a run counts only when every operation in it
+        /// succeeded.
+        func report(_ summary: some Encodable, table: String, failed: Int) throws {
             switch writeOut {
             case .json: try SnapshotCommand.printJSON(summary)
-            case .table: print(summary.table)
+            case .table: print(table)
             }
-            if summary.failed > 0 { throw ExitCode.failure }
+            if failed > 0 { throw ExitCode.failure }
         }
     }
 
@@ -171,11 +173,8 @@ struct BenchCommand: AsyncParsableCommand {
                 puts: BenchSummary(operation: "put", endpoint: load.endpoints, clients: 1, conns: 1, result: result.puts),
                 events: BenchSummary(operation: "watch event (put sent to event received)", endpoint: load.endpoints,
                     clients: watchers, conns: load.conns, result: result.events))
-            switch load.writeOut {
-            case .json: try SnapshotCommand.printJSON(summary)
-            case .table: print(summary.puts.table + "\n" + summary.events.table)
-            }
-            if summary.puts.failed > 0 || summary.events.failed > 0 { throw ExitCode.failure }
+            try load.report(summary, table: summary.puts.table + "\n" + summary.events.table,
+                failed: summary.puts.failed + summary.events.failed)
         }
     }
 }
