@@ -1,14 +1,37 @@
 import Foundation
+import Synchronization
 
-/// Faults compiled into every build and switched on only by the `CAIRN_FAILPOINTS` environment
-/// variable (comma-separated names), for the robustness suite to prove its checkers can fail.
-/// A server started with any logs them as a warning; an unknown name stops it from starting.
+/// Faults compiled into every build and armed only for the robustness suite: at start by the
+/// `CAIRN_FAILPOINTS` environment variable (comma-separated names), or while running through
+/// the HTTP listener `CAIRN_FAILPOINTS_HTTP` starts (`PUT /<name>` arms, `DELETE /<name>`
+/// disarms, `GET /` lists), as etcd's gofail builds do. A server started with either logs a
+/// warning; an unknown name stops it from starting.
 public enum Failpoint: String, CaseIterable, Sendable {
     /// Linearizable reads are answered from the member's own state without raft's ReadIndex,
     /// as a deliberately broken build: a lagging follower then serves stale values.
     case skipReadIndex = "skip-read-index"
+    /// The process dies once the WAL's bytes are written but before they are synced.
+    case crashBeforeWALFsync = "crash-before-wal-fsync"
+    /// The process dies once the WAL is synced but before raft hears that it is.
+    case crashAfterWALFsync = "crash-after-wal-fsync"
+    /// The process dies with a batch of applied entries staged but not committed to the backend.
+    case crashBeforeBackendCommit = "crash-before-backend-commit"
+    /// The process dies once the backend committed a batch but before its callers hear of it.
+    case crashAfterBackendCommit = "crash-after-backend-commit"
+    /// The leader dies after sending the first chunk of a raft snapshot's backend.
+    case crashDuringSnapshotSend = "crash-during-snapshot-send"
+    /// A follower dies after raft accepted a snapshot (it is in the WAL) and before its backend
+    /// replaced the store.
+    case crashDuringSnapshotApply = "crash-during-snapshot-apply"
+    /// The process dies in a background compaction step, old versions removed but not committed.
+    case crashDuringCompaction = "crash-during-compaction"
+    /// The process dies after the defragmented copy is written and synced, before it is swapped in.
+    case crashDuringDefrag = "crash-during-defrag"
 
     public static let environmentVariable = "CAIRN_FAILPOINTS"
+    public static let httpEnvironmentVariable = "CAIRN_FAILPOINTS_HTTP"
+    /// The exit status of a process a crash failpoint ended, distinct from a failed start (1).
+    public static let crashExitStatus: Int32 = 86
 
     /// The failpoints named in `text`; throws naming the first unknown one.
     public static func parse(_ text: String) throws(FailpointError) -> Set<Failpoint> {
@@ -25,11 +48,41 @@ public enum Failpoint: String, CaseIterable, Sendable {
         try parse(ProcessInfo.processInfo.environment[environmentVariable] ?? "")
     }
 
-    /// The failpoints this process was started with (none when the variable is unset or invalid;
-    /// the server refuses to start with an invalid one).
-    public static let active: Set<Failpoint> = (try? fromEnvironment()) ?? []
+    /// The armed set: read on hot paths (every WAL sync, every backend commit), so a check
+    /// while nothing is armed is one atomic load.
+    private static let armed = Mutex<Set<Failpoint>>((try? fromEnvironment()) ?? [])
+    private static let anyArmed = Atomic<Bool>(!((try? fromEnvironment()) ?? []).isEmpty)
 
-    public var isActive: Bool { Self.active.contains(self) }
+    /// The failpoints armed now.
+    public static var active: Set<Failpoint> {
+        guard anyArmed.load(ordering: .acquiring) else { return [] }
+        return armed.withLock { $0 }
+    }
+
+    public var isActive: Bool {
+        guard Self.anyArmed.load(ordering: .acquiring) else { return false }
+        return Self.armed.withLock { $0.contains(self) }
+    }
+
+    public func arm() { Self.update { $0.insert(self) } }
+
+    public func disarm() { Self.update { $0.remove(self) } }
+
+    private static func update(_ change: (inout Set<Failpoint>) -> Void) {
+        armed.withLock { set in
+            change(&set)
+            anyArmed.store(!set.isEmpty, ordering: .releasing)
+        }
+    }
+
+    /// Ends the process at once when this failpoint is armed, as a power cut or `kill -9` at
+    /// this point would: nothing is flushed or closed, and the exit status says which fault.
+    public func crashIfArmed() {
+        guard isActive else { return }
+        let line = "failpoint \(rawValue): crashing (exit status \(Self.crashExitStatus))\n"
+        line.utf8CString.withUnsafeBufferPointer { bytes in _ = write(STDERR_FILENO, bytes.baseAddress, bytes.count - 1) }
+        _exit(Self.crashExitStatus)
+    }
 }
 
 public struct FailpointError: Error, CustomStringConvertible {

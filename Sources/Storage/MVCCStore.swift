@@ -54,6 +54,8 @@ public final class MVCCStore: @unchecked Sendable {
         self.options = options
         environment = try LMDBEnvironment(path: path, mapSizeBytes: options.mapSizeBytes, readOnly: options.readOnly)
         guard !options.readOnly else { return }
+        // A defragmentation the process did not live to swap in left its copy behind.
+        unlink(defragmentPath)
         worker = BatchWorker(name: "cairn-mvcc-writer", maxBatchCount: options.maxWriteBatchCount) { [self] jobs in
             process(jobs)
         }
@@ -394,9 +396,11 @@ public final class MVCCStore: @unchecked Sendable {
                     failed.append((job, error))
                 }
             }
+            Failpoint.crashBeforeBackendCommit.crashIfArmed()
             let commitStarted = ContinuousClock.now
             do throws(StorageError) { try parent.commit() } catch { return error }
             StorageMetrics.backendCommit.observe(ContinuousClock.now - commitStarted)
+            Failpoint.crashAfterBackendCommit.crashIfArmed()
             return nil
         }
         if let batchError {
@@ -453,6 +457,7 @@ public final class MVCCStore: @unchecked Sendable {
                         writer.write(compactionPassRevision)
                         try txn.put(environment.databases.meta, MetaKey.finishedCompactRevision.key, writer.bytes)
                     }
+                    Failpoint.crashDuringCompaction.crashIfArmed()
                     try txn.commit()
                     compactionNextKey = next
                     return .success(true)
@@ -512,8 +517,10 @@ public final class MVCCStore: @unchecked Sendable {
         return nil
     }
 
+    private var defragmentPath: String { path + ".defrag" }
+
     private func defragmentNow() -> Result<Void, StorageError> {
-        let temporaryPath = path + ".defrag"
+        let temporaryPath = defragmentPath
         do throws(StorageError) {
             let fd = try FileIO.open(temporaryPath, flags: O_WRONLY | O_CREAT | O_TRUNC)
             do throws(StorageError) {
@@ -525,6 +532,7 @@ public final class MVCCStore: @unchecked Sendable {
                 unlink(temporaryPath)
                 throw error
             }
+            Failpoint.crashDuringDefrag.crashIfArmed()
             try swapIn(temporaryPath)
             return .success(())
         } catch {

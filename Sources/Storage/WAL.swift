@@ -271,9 +271,11 @@ public final class WAL: @unchecked Sendable {
             }
             let path = segments[segments.count - 1].path
             try FileIO.write(fd, bytes, at: offset, path: path)
+            Failpoint.crashBeforeWALFsync.crashIfArmed()
             let syncStarted = ContinuousClock.now
             try FileIO.sync(fd, path)
             StorageMetrics.walFsync.observe(ContinuousClock.now - syncStarted)
+            Failpoint.crashAfterWALFsync.crashIfArmed()
             offset += bytes.count
             for append in appends {
                 lastIndex = max(lastIndex, append.maxIndex)

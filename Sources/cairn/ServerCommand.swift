@@ -32,13 +32,22 @@ struct ServerCommand: AsyncParsableCommand {
         } catch {
             throw ValidationError("\(error)")
         }
-        let configuration = resolution.configuration
+        var resolved = resolution.configuration
         let failpoints: Set<Failpoint>
         do {
             failpoints = try Failpoint.fromEnvironment()
+            if let address = ProcessInfo.processInfo.environment[Failpoint.httpEnvironmentVariable], !address.isEmpty {
+                let url = try URLSpec(parsing: address.contains("://") ? address : "http://" + address,
+                    setting: Failpoint.httpEnvironmentVariable)
+                guard url.scheme == "http" else {
+                    throw ConfigurationError("\(Failpoint.httpEnvironmentVariable): \(address): the failpoint switch serves plain http")
+                }
+                resolved.failpointsHTTP = url
+            }
         } catch {
             throw ValidationError("\(error)")
         }
+        let configuration = resolved
         let level: Logger.Level =
             switch configuration.logLevel {
             case "debug": .debug
@@ -49,9 +58,10 @@ struct ServerCommand: AsyncParsableCommand {
         LoggingSystem.bootstrap { EtcdLogHandler(label: $0, level: level, format: EtcdLogHandler.Format(rawValue: configuration.logFormat) ?? .json) }
         let logger = Logger(label: "cairn")
         for note in resolution.notes { logger.warning("\(note)") }
-        if !failpoints.isEmpty {
+        if !failpoints.isEmpty || configuration.failpointsHTTP != nil {
             logger.warning("failpoints are active: this member is deliberately broken, for testing only",
-                metadata: ["failpoints": "\(failpoints.map(\.rawValue).sorted())"])
+                metadata: ["failpoints": "\(failpoints.map(\.rawValue).sorted())",
+                    "switch": "\(configuration.failpointsHTTP.map(String.init(describing:)) ?? "none")"])
         }
         logger.info("starting cairn", metadata: [
             "name": "\(configuration.name)", "data-dir": "\(configuration.resolvedDataDir)",

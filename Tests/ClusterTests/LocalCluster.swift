@@ -13,27 +13,45 @@ final class LocalCluster {
     let extraArguments: [String]
     /// Environment variables every member gets on top of the test's, e.g. `CAIRN_FAILPOINTS`.
     let environment: [String: String]
+    /// Each member's failpoint switch, by member name, when the cluster was made with them.
+    private(set) var failpointSwitches: [String: FailpointSwitch] = [:]
+    private let withFailpointSwitches: Bool
 
-    init(size: Int, extraArguments: [String] = [], environment: [String: String] = [:]) throws {
+    /// `failpointSwitches`: each member serves `CAIRN_FAILPOINTS_HTTP` on a port of its own.
+    init(size: Int, extraArguments: [String] = [], environment: [String: String] = [:], failpointSwitches: Bool = false) throws {
         binary = try ServerBinary.resolve(environmentVariable: "CAIRN_CLUSTER_SERVER")
         directory = try TemporaryDirectory(prefix: "cairn-cluster")
         self.extraArguments = extraArguments
         self.environment = environment
+        withFailpointSwitches = failpointSwitches
         let ports = try FreePort.loopback(count: 2 * size)
         token = "cairn-cluster-\(ports[0])"
         for index in 0..<size {
-            members.append(makeMember(name: "m\(index + 1)", clientPort: ports[2 * index], peerPort: ports[2 * index + 1]))
+            members.append(try makeMember(name: "m\(index + 1)", clientPort: ports[2 * index], peerPort: ports[2 * index + 1]))
         }
         let initialCluster = members.map { "\($0.name)=\($0.peerURL)" }.joined(separator: ",")
         for member in members { member.initialCluster = initialCluster }
     }
 
-    private func makeMember(name: String, clientPort: UInt16, peerPort: UInt16) -> ServerProcess {
+    private func makeMember(name: String, clientPort: UInt16, peerPort: UInt16) throws -> ServerProcess {
         let member = ServerProcess(binary: binary, name: name, directory: directory, clientPort: clientPort, peerPort: peerPort)
         member.clusterToken = token
         member.extraArguments = extraArguments
         member.environment = environment
+        if withFailpointSwitches {
+            let failpoints = FailpointSwitch(port: try FreePort.loopback(count: 1)[0])
+            failpointSwitches[name] = failpoints
+            member.environment.merge(failpoints.environment) { $1 }
+        }
         return member
+    }
+
+    /// The failpoint switch of `member` (the cluster must have been made with them).
+    func failpoints(of member: ServerProcess) throws -> FailpointSwitch {
+        guard let failpoints = failpointSwitches[member.name] else {
+            throw LocalClusterError(message: "\(member.name) has no failpoint switch: make the cluster with failpointSwitches: true")
+        }
+        return failpoints
     }
 
     /// Starts every member, then waits until each answers a linearizable health check.
@@ -45,7 +63,7 @@ final class LocalCluster {
     /// A new member joining with `--initial-cluster-state existing` (after `member add`).
     func addJoiningMember(name: String) throws -> ServerProcess {
         let ports = try FreePort.loopback(count: 2)
-        let member = makeMember(name: name, clientPort: ports[0], peerPort: ports[1])
+        let member = try makeMember(name: name, clientPort: ports[0], peerPort: ports[1])
         member.initialCluster = (members + [member]).map { "\($0.name)=\($0.peerURL)" }.joined(separator: ",")
         member.initialClusterState = "existing"
         members.append(member)

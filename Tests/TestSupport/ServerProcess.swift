@@ -125,6 +125,17 @@ public final class ServerProcess {
         }
     }
 
+    /// Waits up to `timeout` for the process to exit by itself; true when it has.
+    public func waitForExit(upTo timeout: Duration) -> Bool {
+        exited?.wait(upTo: timeout) ?? true
+    }
+
+    /// The status the process exited with; nil while running, never started, or killed by a signal.
+    public var exitStatus: Int32? {
+        guard let process, !process.isRunning, process.terminationReason == .exit else { return nil }
+        return process.terminationStatus
+    }
+
     public var exitDescription: String {
         guard let process else { return "never started" }
         if process.isRunning { return "running, pid \(process.processIdentifier)" }

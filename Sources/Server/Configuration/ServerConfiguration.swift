@@ -39,6 +39,8 @@ public struct ServerConfiguration: Sendable, Equatable {
     public var initialCorruptCheck = false
     /// `--experimental-corrupt-check-time`: the leader's periodic hash comparison; zero is off.
     public var corruptCheckInterval = Duration.zero
+    /// Where to serve the failpoint switch (`CAIRN_FAILPOINTS_HTTP`, testing only); nil: nowhere.
+    public var failpointsHTTP: URLSpec?
     /// How long a simple auth token lives after its last use (`--auth-token-ttl`, seconds).
     public var authTokenTTL = Duration.seconds(300)
     /// cairn's own: scheduled snapshots taken by the server process itself (`cairn schedule run`

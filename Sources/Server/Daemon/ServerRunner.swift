@@ -137,10 +137,16 @@ public enum ServerRunner {
                 ]))
         }
         let grpcServers = servers + peerServers
-        var metricsServers: [MetricsHTTPServer] = []
+        var httpListeners: [HTTPListener] = []
+        let metrics = MetricsRouter(server: server)
         for url in configuration.listenMetricsURLs {
-            metricsServers.append(try await MetricsHTTPServer.start(host: url.host, port: url.port,
-                tls: url.scheme == "https" ? try servingTLS.client.sslContext() : nil, server: server, logger: logger))
+            httpListeners.append(try await HTTPListener.start(host: url.host, port: url.port,
+                tls: url.scheme == "https" ? try servingTLS.client.sslContext() : nil, serving: "/health and /metrics",
+                logger: logger, respond: metrics.respond))
+        }
+        if let address = configuration.failpointsHTTP {
+            httpListeners.append(try await HTTPListener.start(host: address.host, port: address.port, tls: nil,
+                serving: "failpoints (\(Failpoint.httpEnvironmentVariable))", logger: logger, respond: FailpointRouter.respond))
         }
 
         let signals = SignalWatcher(signals: [SIGTERM, SIGINT])
@@ -213,7 +219,7 @@ public enum ServerRunner {
             // not end by themselves (watches, other members' raft streams) are cut after the
             // grace period.
             await waitForServers(grpcServers.count, drained: drained, upTo: .seconds(2))
-            for metricsServer in metricsServers { await metricsServer.stop() }
+            for listener in httpListeners { await listener.stop() }
             transport.stop()
             server.leader.stop()
             await host.stop()

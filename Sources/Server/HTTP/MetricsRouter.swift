@@ -1,13 +1,10 @@
 import Foundation
 import NIOHTTP1
 
-/// What each path of the metrics listener answers.
+/// What each path of `--listen-metrics-urls` answers: `/health`, `/livez`, `/readyz`,
+/// `/version` and `/metrics`, with etcd's paths, status codes and bodies.
 struct MetricsRouter: Sendable {
-    struct Response: Sendable {
-        var status: HTTPResponseStatus
-        var contentType: String
-        var body: String
-    }
+    typealias Response = HTTPListener.Response
 
     let server: EtcdServer
     var checks: HealthChecks { HealthChecks(server: server) }

@@ -330,6 +330,7 @@ actor RaftHost {
             stop()
             return false
         }
+        Failpoint.crashDuringSnapshotApply.crashIfArmed()
         do {
             try await store.replace(withFileAt: file)
             let status = try store.status()

@@ -225,6 +225,7 @@ final class PeerTransport: Sendable {
                     chunk.data = Data(bytes)
                     try await writer.write(chunk)
                     sent.withLock { $0 += bytes.count }
+                    Failpoint.crashDuringSnapshotSend.crashIfArmed()
                 }
             }
             return sent.withLock { $0 }

@@ -5,16 +5,24 @@ import NIOHTTP1
 import NIOPosix
 import NIOSSL
 
-/// HTTP/1.1 on `--listen-metrics-urls`: `/health`, `/livez`, `/readyz`, `/version` and
-/// `/metrics`, with etcd's paths, status codes and bodies; over TLS for https URLs.
-final class MetricsHTTPServer: Sendable {
+/// A small HTTP/1.1 listener, over TLS when given a context: `--listen-metrics-urls` (see
+/// ``MetricsRouter``) and the failpoint switch (``FailpointRouter``).
+final class HTTPListener: Sendable {
+    struct Response: Sendable {
+        var status: HTTPResponseStatus
+        var contentType: String
+        var body: String
+    }
+
+    typealias Respond = @Sendable (HTTPMethod, _ uri: String) async -> Response
+
     private let channel: any Channel
     let address: String
 
-    static func start(host: String, port: Int, tls: NIOSSLContext?, server: EtcdServer, logger: Logger) async throws
-        -> MetricsHTTPServer
+    /// Binds `host:port`, logging `serving` with the address.
+    static func start(host: String, port: Int, tls: NIOSSLContext?, serving: String, logger: Logger,
+        respond: @escaping Respond) async throws -> HTTPListener
     {
-        let router = MetricsRouter(server: server)
         let scheme = tls == nil ? "http" : "https"
         let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -22,12 +30,12 @@ final class MetricsHTTPServer: Sendable {
                 channel.eventLoop.makeCompletedFuture {
                     if let tls { try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls)) }
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline()
-                    try channel.pipeline.syncOperations.addHandler(MetricsRequestHandler(router: router))
+                    try channel.pipeline.syncOperations.addHandler(RequestHandler(respond: respond))
                 }
             }
             .bind(host: host, port: port).get()
-        logger.info("serving /health and /metrics", metadata: ["address": "\(scheme)://\(host):\(port)"])
-        return MetricsHTTPServer(channel: channel, address: "\(scheme)://\(host):\(port)")
+        logger.info("serving \(serving)", metadata: ["address": "\(scheme)://\(host):\(port)"])
+        return HTTPListener(channel: channel, address: "\(scheme)://\(host):\(port)")
     }
 
     private init(channel: any Channel, address: String) {
@@ -41,15 +49,15 @@ final class MetricsHTTPServer: Sendable {
 }
 
 /// Turns a request into a response; the answer may need raft (a read for `/health`), so it is
-/// computed off the event loop and written back on it.
-private final class MetricsRequestHandler: ChannelInboundHandler, @unchecked Sendable {
+/// computed off the event loop and written back on it. Request bodies are not read.
+private final class RequestHandler: ChannelInboundHandler, @unchecked Sendable {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundOut = HTTPServerResponsePart
 
-    private let router: MetricsRouter
+    private let respond: HTTPListener.Respond
     private var head: HTTPRequestHead?
 
-    init(router: MetricsRouter) { self.router = router }
+    init(respond: @escaping HTTPListener.Respond) { self.respond = respond }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch unwrapInboundIn(data) {
@@ -61,9 +69,9 @@ private final class MetricsRequestHandler: ChannelInboundHandler, @unchecked Sen
             let loop = context.eventLoop
             let boundContext = NIOLoopBound(context, eventLoop: loop)
             let keepAlive = request.isKeepAlive
-            let router = router
+            let respond = respond
             Task {
-                let response = await router.respond(method: request.method, uri: request.uri)
+                let response = await respond(request.method, request.uri)
                 loop.execute {
                     Self.write(response, keepAlive: keepAlive, version: request.version, context: boundContext.value)
                 }
@@ -71,7 +79,7 @@ private final class MetricsRequestHandler: ChannelInboundHandler, @unchecked Sen
         }
     }
 
-    private static func write(_ response: MetricsRouter.Response, keepAlive: Bool, version: HTTPVersion,
+    private static func write(_ response: HTTPListener.Response, keepAlive: Bool, version: HTTPVersion,
         context: ChannelHandlerContext)
     {
         var headers = HTTPHeaders()
