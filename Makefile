@@ -24,11 +24,14 @@ test: deps
 	swift test $(SWIFT_BUILD_FLAGS) --skip-build --disable-swift-testing
 
 # A long robustness run (docs/robustness.md): DURATION seconds (600) of faults and clients on a
-# 3-member cluster, seed SEED (1), then the linearizability, durability and watch checks.
+# cluster of MEMBERS (3 or 5) members, seed SEED (1), then the linearizability, durability and
+# watch checks.
 robustness: deps
+	@case "$${MEMBERS:-3}" in 3) ;; 5) ;; *) echo "MEMBERS must be 3 or 5, not '$${MEMBERS}'" >&2; exit 2;; esac
 	swift build $(SWIFT_BUILD_FLAGS) --build-tests
+	size=$$([ "$${MEMBERS:-3}" = 5 ] && echo Five || echo Three); \
 	CAIRN_ROBUSTNESS_SECONDS=$${DURATION:-600} CAIRN_ROBUSTNESS_SEED=$${SEED:-1} swift test $(SWIFT_BUILD_FLAGS) \
-		--skip-build --disable-swift-testing --filter RobustnessTests.testThreeMembersUnderKillsPausesAndLeaderMovesStayLinearizable
+		--skip-build --disable-swift-testing --filter "RobustnessTests.test$${size}MembersUnderFaultsStayLinearizable"
 
 # A single-node member on 127.0.0.1:2379 (peer 127.0.0.1:2380) with its data in ./default.cairn,
 # snapshotting itself into ./backups at start and then hourly (verified, catalogued, pruned).
