@@ -104,6 +104,9 @@ let package = Package(
         .testTarget(name: "LinearizabilityTests", dependencies: ["Linearizability", "Raft"]),
         // Helpers for tests that run real processes: temp dirs, child processes, free ports, etcdctl.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
+        // A TCP proxy per member's peer port that cuts chosen pairs of members, for partitions.
+        .target(name: "PartitionProxy", path: "Tests/PartitionProxy"),
+        .testTarget(name: "PartitionProxyTests", dependencies: ["PartitionProxy"]),
         .testTarget(name: "StorageTests", dependencies: ["Storage", "StorageCrashChild", "TestSupport"]),
         // Drives `cairn server` (or etcd: CAIRN_COMPAT_SERVER=etcd) with the real etcdctl; see docs/compatibility.md.
         .testTarget(name: "BackupTests", dependencies: ["Backup", "Raft", "Storage", "TestSupport"]),
@@ -117,7 +120,7 @@ let package = Package(
         .testTarget(
             name: "ClusterTests",
             dependencies: [
-                "TestSupport", "API", "Raft", "Storage", "Linearizability",
+                "TestSupport", "PartitionProxy", "API", "Raft", "Storage", "Linearizability",
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
             ]

@@ -88,7 +88,7 @@ final class CrashFailpointTests: ClusterTestCase {
     /// A member that fell behind dies after raft accepted the leader's snapshot and before the
     /// snapshot's backend replaced its store; restarted, it installs the received backend.
     func testCrashDuringSnapshotApply() throws {
-        let cluster = try startCrashableCluster()
+        _ = try startCrashableCluster()
         let behind = try member(leader: false)
         behind.stop()
         let acknowledged = try putKeys(0..<40)

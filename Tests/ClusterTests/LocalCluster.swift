@@ -1,4 +1,5 @@
 import Foundation
+import PartitionProxy
 import TestSupport
 import XCTest
 
@@ -16,20 +17,30 @@ final class LocalCluster {
     /// Each member's failpoint switch, by member name, when the cluster was made with them.
     private(set) var failpointSwitches: [String: FailpointSwitch] = [:]
     private let withFailpointSwitches: Bool
+    /// The pairs of members cut from each other, when the cluster was made partitionable.
+    let partitions = PartitionTable()
+    private var proxies: [PartitionProxy] = []
+    private let withPartitions: Bool
+    private let runningMembers = RunningMembers()
 
     /// `failpointSwitches`: each member serves `CAIRN_FAILPOINTS_HTTP` on a port of its own.
-    init(size: Int, extraArguments: [String] = [], environment: [String: String] = [:], failpointSwitches: Bool = false) throws {
+    /// `partitionable`: each member's peers reach it through a ``PartitionProxy`` that cuts the
+    /// pairs `partitions` names.
+    init(size: Int, extraArguments: [String] = [], environment: [String: String] = [:], failpointSwitches: Bool = false,
+        partitionable: Bool = false) throws
+    {
         binary = try ServerBinary.resolve(environmentVariable: "CAIRN_CLUSTER_SERVER")
         directory = try TemporaryDirectory(prefix: "cairn-cluster")
         self.extraArguments = extraArguments
         self.environment = environment
         withFailpointSwitches = failpointSwitches
+        withPartitions = partitionable
         let ports = try FreePort.loopback(count: 2 * size)
         token = "cairn-cluster-\(ports[0])"
         for index in 0..<size {
             members.append(try makeMember(name: "m\(index + 1)", clientPort: ports[2 * index], peerPort: ports[2 * index + 1]))
         }
-        let initialCluster = members.map { "\($0.name)=\($0.peerURL)" }.joined(separator: ",")
+        let initialCluster = members.map { "\($0.name)=\($0.advertisedPeerURL)" }.joined(separator: ",")
         for member in members { member.initialCluster = initialCluster }
     }
 
@@ -42,6 +53,14 @@ final class LocalCluster {
             let failpoints = FailpointSwitch(port: try FreePort.loopback(count: 1)[0])
             failpointSwitches[name] = failpoints
             member.environment.merge(failpoints.environment) { $1 }
+        }
+        if withPartitions {
+            let running = runningMembers
+            let proxy = PartitionProxy(label: name, targetPort: peerPort, table: partitions) { running.all }
+            try proxy.start()
+            proxies.append(proxy)
+            member.advertisedPeerURL = "http://127.0.0.1:\(proxy.port)"
+            member.onStart = { pid in running.started(name, pid: pid) }
         }
         return member
     }
@@ -64,7 +83,7 @@ final class LocalCluster {
     func addJoiningMember(name: String) throws -> ServerProcess {
         let ports = try FreePort.loopback(count: 2)
         let member = try makeMember(name: name, clientPort: ports[0], peerPort: ports[1])
-        member.initialCluster = (members + [member]).map { "\($0.name)=\($0.peerURL)" }.joined(separator: ",")
+        member.initialCluster = (members + [member]).map { "\($0.name)=\($0.advertisedPeerURL)" }.joined(separator: ",")
         member.initialClusterState = "existing"
         members.append(member)
         return member
@@ -117,12 +136,25 @@ final class LocalCluster {
     }
 
     func stop() {
+        partitions.heal()
         for member in members {
             if let pid = member.pid { kill(pid, SIGCONT) }
             member.stop()
         }
+        for proxy in proxies { proxy.stop() }
         directory.remove()
     }
+}
+
+/// The process ids the members last started with, for the partition proxies' threads to
+/// tell which member dialled a connection.
+private final class RunningMembers: @unchecked Sendable {
+    private let lock = NSLock()
+    private var pids: [String: pid_t] = [:]
+
+    func started(_ name: String, pid: pid_t) { lock.withLock { pids[name] = pid } }
+
+    var all: [PartitionMember] { lock.withLock { pids.map { PartitionMember(pid: $1, label: $0) } } }
 }
 
 struct LocalClusterError: Error, CustomStringConvertible {

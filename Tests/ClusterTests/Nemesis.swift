@@ -4,14 +4,15 @@ import Storage
 import TestSupport
 
 /// Faults for a robustness run, one at a time, chosen by a seed: kill -9 a member and restart
-/// it, pause one (SIGSTOP) and resume it, move the leadership, crash a member at one of its
+/// it, pause one (SIGSTOP) and resume it, cut one member (or, of five, two) off from the
+/// others' network and heal it (the cluster must be partitionable), move the leadership, crash a member at one of its
 /// failpoints, make a member fall behind so far that it needs a raft snapshot and crash the
 /// sender or the receiver of that snapshot, or replace a member (remove it, wipe its data, add
 /// it back empty). Each fault ends with every member running and healthy, so the cluster keeps
 /// its quorum and the run keeps making progress.
 final class Nemesis: @unchecked Sendable {
     enum Fault: String, CaseIterable {
-        case kill, pause, moveLeader = "move-leader", crash, snapshotCrash = "snapshot-crash", replace
+        case kill, pause, partition, moveLeader = "move-leader", crash, snapshotCrash = "snapshot-crash", replace
 
         /// The faults that need cairn's failpoints (an etcd release build has none).
         var needsFailpoints: Bool { self == .crash || self == .snapshotCrash }
@@ -61,6 +62,7 @@ final class Nemesis: @unchecked Sendable {
                 switch fault {
                 case .kill: try killAndRestart(member)
                 case .pause: pauseAndResume(member)
+                case .partition: try partition(member)
                 case .moveLeader: try moveLeader()
                 case .crash: try crash(member)
                 case .snapshotCrash: try snapshotCrash()
@@ -83,6 +85,22 @@ final class Nemesis: @unchecked Sendable {
         Thread.sleep(forTimeInterval: interval(0.1, 2.0))
         kill(pid, SIGCONT)
         return "SIGSTOP \(member.name), SIGCONT"
+    }
+
+    /// Cuts `member` (and in a cluster of five, half the time, one more) off from the rest, so
+    /// that neither side hears the other, for up to 3 s; then heals it and waits until every
+    /// member serves again.
+    private func partition(_ member: ServerProcess) throws -> String {
+        var side = [member.name]
+        let others = cluster.members.map(\.name).filter { $0 != member.name }
+        if others.count >= 4, Bool.random(using: &random) { side.append(others.randomElement(using: &random)!) }
+        let rest = others.filter { !side.contains($0) }
+        cluster.partitions.split(side, rest)
+        let seconds = interval(0.5, 3.0)
+        Thread.sleep(forTimeInterval: seconds)
+        cluster.partitions.heal()
+        for member in cluster.members { try member.waitUntilHealthy(using: cluster.etcdctl(member), timeout: .seconds(60)) }
+        return "\(side.joined(separator: ",")) | \(rest.joined(separator: ",")) for \(String(format: "%.1f", seconds)) s, healed"
     }
 
     private func moveLeader() throws -> String? {
@@ -166,11 +184,11 @@ final class Nemesis: @unchecked Sendable {
         if !member.waitForExit(upTo: .seconds(10)) { member.stop() }
         try FileManager.default.removeItem(atPath: member.dataDirectory)
         try cluster.eventually("\(member.name) is added back", timeout: .seconds(30)) {
-            try etcdctl.succeed(["member", "add", member.name, "--peer-urls=\(member.peerURL)"])
+            try etcdctl.succeed(["member", "add", member.name, "--peer-urls=\(member.advertisedPeerURL)"])
             return true
         }
         member.initialClusterState = "existing"
-        member.initialCluster = cluster.members.map { "\($0.name)=\($0.peerURL)" }.joined(separator: ",")
+        member.initialCluster = cluster.members.map { "\($0.name)=\($0.advertisedPeerURL)" }.joined(separator: ",")
         try restart(member)
         return "\(member.name) removed, wiped and added back"
     }

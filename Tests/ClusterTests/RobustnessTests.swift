@@ -37,7 +37,8 @@ final class RobustnessTests: ClusterTestCase {
     private func runUnderFaults(members: Int, seconds: Int) async throws {
         let binary = try ServerBinary.resolve(environmentVariable: "CAIRN_CLUSTER_SERVER")
         let cairn = binary.kind != .etcd
-        let cluster = try LocalCluster(size: members, extraArguments: cairn ? Self.snapshotFlags : [], failpointSwitches: cairn)
+        let cluster = try LocalCluster(size: members, extraArguments: cairn ? Self.snapshotFlags : [], failpointSwitches: cairn,
+            partitionable: true)
         self.cluster = cluster
         try cluster.start()
         let endpoints = cluster.members.map(\.clientURL)

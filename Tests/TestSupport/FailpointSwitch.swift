@@ -43,6 +43,8 @@ public struct FailpointSwitch: Sendable {
             response.append(contentsOf: buffer[..<count])
         }
         let answer = String(decoding: response, as: UTF8.self)
+        // A crash failpoint can end the server before it answers the request that armed it.
+        if answer.isEmpty, method == "PUT", name.hasPrefix("crash-") { return }
         guard answer.hasPrefix("HTTP/1.0 200") || answer.hasPrefix("HTTP/1.1 200") else {
             throw FailpointSwitchError(message: "\(method) /\(name): the failpoint switch answered: \(answer)")
         }

@@ -9,7 +9,11 @@ public final class ServerProcess {
     public let name: String
     public let dataDirectory: String
     public let clientURL: String
+    /// Where the member listens for its peers.
     public let peerURL: String
+    /// Where its peers reach it (`--initial-advertise-peer-urls`): `peerURL` unless something,
+    /// such as a partition proxy, stands in between.
+    public var advertisedPeerURL: String
     public let logPath: String
     /// `--initial-cluster`: this member alone unless a cluster sets it.
     public var initialCluster: String
@@ -20,6 +24,8 @@ public final class ServerProcess {
     public var extraArguments: [String] = []
     /// Variables added to the test's environment, such as `CAIRN_FAILPOINTS`.
     public var environment: [String: String] = [:]
+    /// Called with the process id each time the server starts.
+    public var onStart: ((Int32) -> Void)?
     private var process: Process?
     private var exited: ProcessExit?
     private var starts = 0
@@ -30,6 +36,7 @@ public final class ServerProcess {
         dataDirectory = directory.file("\(name).data")
         clientURL = "http://127.0.0.1:\(clientPort)"
         peerURL = "http://127.0.0.1:\(peerPort)"
+        advertisedPeerURL = peerURL
         logPath = directory.file("\(name).log")
         clusterToken = "cairn-compat-\(clientPort)"
         initialCluster = "\(name)=http://127.0.0.1:\(peerPort)"
@@ -44,7 +51,7 @@ public final class ServerProcess {
             "--listen-client-urls", clientURL,
             "--advertise-client-urls", clientURL,
             "--listen-peer-urls", peerURL,
-            "--initial-advertise-peer-urls", peerURL,
+            "--initial-advertise-peer-urls", advertisedPeerURL,
             "--initial-cluster", initialCluster,
             "--initial-cluster-state", initialClusterState,
             "--initial-cluster-token", clusterToken,
@@ -80,6 +87,7 @@ public final class ServerProcess {
         process.standardError = log
         exited = try ProcessExit.run(process)
         self.process = process
+        onStart?(process.processIdentifier)
     }
 
     /// Polls `etcdctl endpoint health` until it succeeds; fails early, with the log, when the
