@@ -29,6 +29,11 @@ public struct BackupCatalog: Codable, Sendable, Equatable {
     public var formatVersion = BackupCatalog.currentFormatVersion
     /// Newest last.
     public var snapshots: [Entry] = []
+    /// The last `cairn snapshot audit` (absent until one ran).
+    public var lastAudit: AuditRecord?
+    /// The last restore drill, and the last one that passed.
+    public var lastDrill: DrillRecord?
+    public var lastSuccessfulDrill: DrillRecord?
 
     public init() {}
 

@@ -11,6 +11,14 @@ public struct BackupMetrics: Codable, Sendable, Equatable {
     public var lastSizeBytes: Int64?
     public var consecutiveFailures: Int = 0
     public var snapshotCount: Int = 0
+    /// Written by `cairn snapshot audit` (and scheduled audits).
+    public var lastAuditTimestampSeconds: Double?
+    public var auditFailingSnapshots: Int?
+    public var newestVerifiedSnapshotTimestampSeconds: Double?
+    public var newestVerifiedSnapshotAgeSeconds: Double?
+    public var lastDrillTimestampSeconds: Double?
+    public var lastDrillSuccess: Bool?
+    public var lastSuccessfulDrillTimestampSeconds: Double?
 
     public init() {}
 
@@ -28,6 +36,13 @@ public struct BackupMetrics: Codable, Sendable, Equatable {
             case "cairn_backup_last_size_bytes": metrics.lastSizeBytes = Int64(value)
             case "cairn_backup_consecutive_failures": metrics.consecutiveFailures = Int(value)
             case "cairn_backup_snapshots": metrics.snapshotCount = Int(value)
+            case "cairn_backup_last_audit_timestamp_seconds": metrics.lastAuditTimestampSeconds = value
+            case "cairn_backup_audit_failing_snapshots": metrics.auditFailingSnapshots = Int(value)
+            case "cairn_backup_newest_verified_snapshot_timestamp_seconds": metrics.newestVerifiedSnapshotTimestampSeconds = value
+            case "cairn_backup_newest_verified_snapshot_age_seconds": metrics.newestVerifiedSnapshotAgeSeconds = value
+            case "cairn_backup_last_drill_timestamp_seconds": metrics.lastDrillTimestampSeconds = value
+            case "cairn_backup_last_drill_success": metrics.lastDrillSuccess = value == 1
+            case "cairn_backup_last_successful_drill_timestamp_seconds": metrics.lastSuccessfulDrillTimestampSeconds = value
             default: continue
             }
         }
@@ -49,6 +64,20 @@ public struct BackupMetrics: Codable, Sendable, Equatable {
         gauge("cairn_backup_last_size_bytes", "Size of the last successful snapshot archive.", lastSizeBytes.map(String.init))
         gauge("cairn_backup_consecutive_failures", "Snapshot attempts that failed since the last success.", "\(consecutiveFailures)")
         gauge("cairn_backup_snapshots", "Snapshots in the catalog after the last prune.", "\(snapshotCount)")
+        let seconds = { (value: Double?) in value.map { String(format: "%.3f", $0) } }
+        gauge("cairn_backup_last_audit_timestamp_seconds", "Unix time of the last snapshot audit.", seconds(lastAuditTimestampSeconds))
+        gauge("cairn_backup_audit_failing_snapshots", "Snapshots the last audit found failing (bad, missing, or not catalogued).",
+            auditFailingSnapshots.map(String.init))
+        gauge("cairn_backup_newest_verified_snapshot_timestamp_seconds",
+            "Creation time of the newest snapshot the last audit verified; alert on time() minus this.",
+            seconds(newestVerifiedSnapshotTimestampSeconds))
+        gauge("cairn_backup_newest_verified_snapshot_age_seconds", "Age of the newest verified snapshot when the last audit ran.",
+            seconds(newestVerifiedSnapshotAgeSeconds))
+        gauge("cairn_backup_last_drill_timestamp_seconds", "Unix time of the last restore drill.", seconds(lastDrillTimestampSeconds))
+        gauge("cairn_backup_last_drill_success", "1 if the last restore drill passed, 0 if it failed.",
+            lastDrillSuccess.map { $0 ? "1" : "0" })
+        gauge("cairn_backup_last_successful_drill_timestamp_seconds",
+            "Unix time of the last restore drill that passed; alert on time() minus this.", seconds(lastSuccessfulDrillTimestampSeconds))
         return lines.joined(separator: "\n") + "\n"
     }
 

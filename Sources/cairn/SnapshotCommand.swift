@@ -8,7 +8,7 @@ struct SnapshotCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "snapshot",
         abstract: "Save, inspect and verify snapshot archives (tar + zstd, with a manifest and SHA-256 sums).",
-        subcommands: [Save.self, Status.self, Verify.self, Restore.self, List.self]
+        subcommands: [Save.self, Status.self, Verify.self, Restore.self, List.self, Audit.self]
     )
 
     enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
@@ -18,7 +18,20 @@ struct SnapshotCommand: AsyncParsableCommand {
     static func printJSON(_ value: some Encodable) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        encoder.dateEncodingStrategy = .iso8601
         print(String(decoding: try encoder.encode(value), as: UTF8.self))
+    }
+
+    /// Rows under a header row, each column as wide as its widest cell (the last one unpadded).
+    static func printColumns(_ rows: [[String]]) {
+        let columns = rows.map(\.count).max() ?? 0
+        let widths = (0..<columns).map { column in rows.map { column < $0.count ? $0[column].count : 0 }.max() ?? 0 }
+        for row in rows {
+            let cells = row.enumerated().map { column, cell in
+                column == row.count - 1 ? cell : cell.padding(toLength: widths[column], withPad: " ", startingAt: 0)
+            }
+            print(cells.joined(separator: "  "))
+        }
     }
 
     static func printTable(_ rows: [(String, String)]) {

@@ -22,23 +22,18 @@ extension SnapshotCommand {
             } catch {
                 throw CommandFailure.exit(error)
             }
-            let files = Set(((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []).filter { $0.hasSuffix(".cairn") })
+            let files = Set(((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []).filter { $0.hasSuffix(SnapshotAudit.archiveSuffix) })
             let catalogued = Set(catalog.snapshots.map(\.file))
             switch writeOut {
             case .json:
                 print(String(decoding: try catalog.encoded(), as: UTF8.self))
             case .table:
-                var rows = [("FILE", "CREATED", "REVISION", "SIZE", "VERIFIED")]
+                var rows = [["FILE", "CREATED", "REVISION", "SIZE", "VERIFIED"]]
                 for entry in catalog.snapshots.reversed() {
-                    rows.append((entry.file, ISO8601DateFormatter().string(from: entry.createdAt), "\(entry.manifest.revision)",
-                        "\(entry.sizeBytes)", entry.verification.ok ? "ok" : "FAILED: \(entry.verification.detail)"))
+                    rows.append([entry.file, ISO8601DateFormatter().string(from: entry.createdAt), "\(entry.manifest.revision)",
+                        "\(entry.sizeBytes)", entry.verification.ok ? "ok" : "FAILED: \(entry.verification.detail)"])
                 }
-                let widths = (0..<4).map { column in rows.map { [$0.0, $0.1, $0.2, $0.3][column].count }.max() ?? 0 }
-                for row in rows {
-                    let cells = [row.0, row.1, row.2, row.3]
-                    print(zip(cells, widths).map { $0.padding(toLength: $1, withPad: " ", startingAt: 0) }.joined(separator: "  ")
-                        + "  " + row.4)
-                }
+                SnapshotCommand.printColumns(rows)
             }
             for file in files.subtracting(catalogued).sorted() {
                 FileHandle.standardError.write(Data("note: \(dir)/\(file) is not in the catalog (never pruned)\n".utf8))
