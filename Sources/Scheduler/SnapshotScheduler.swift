@@ -36,6 +36,22 @@ public struct SnapshotScheduler: Sendable {
     public var retryDelays: [Duration]
     public var sleep: @Sendable (Duration) async throws -> Void
     public var random: @Sendable (Duration) -> Duration
+    /// Other work on schedules of its own in the same directory, such as audits and restore
+    /// drills: run one at a time with the snapshots, never at once with one.
+    public var companions: [Companion] = []
+
+    /// Work the scheduler runs at its own times, between snapshots.
+    public struct Companion: Sendable {
+        public var name: String
+        public var timing: Timing
+        public var run: @Sendable () async -> Void
+
+        public init(name: String, timing: Timing, run: @escaping @Sendable () async -> Void) {
+            self.name = name
+            self.timing = timing
+            self.run = run
+        }
+    }
 
     public init(job: SnapshotJob, timing: Timing, jitter: Duration = .zero, runAtStart: Bool = false,
         retryDelays: [Duration] = [.seconds(5), .seconds(30), .seconds(120)],
@@ -57,28 +73,37 @@ public struct SnapshotScheduler: Sendable {
     }
 
     /// Runs until the task is cancelled (a cancellation ends the current sleep, not a write).
+    /// Snapshots and companions take turns: whichever is due first runs, the others wait.
     public func run() async throws {
         job.logger.info("snapshot schedule started", metadata: [
             "dir": "\(job.directory)", "schedule": "\(timing)", "retention": "\(job.policy)",
+            "also": "\(companions.map { "\($0.name) \($0.timing)" })",
         ])
+        let timings = [timing] + companions.map(\.timing)
         var reference = job.now()
         if runAtStart {
             await attempt()
             reference = job.now()
         }
+        var due = try timings.map { try Self.next($0, after: reference) }
         while !Task.isCancelled {
-            guard let next = timing.next(after: reference) else {
-                throw SchedulerError(.invalidOptions, "the schedule \(timing) never fires again")
-            }
-            let wait = next.timeIntervalSince(job.now())
+            let index = due.indices.min { due[$0] < due[$1] }!
+            let wait = due[index].timeIntervalSince(job.now())
             if wait > 0 {
                 try await sleep(.milliseconds(Int64(wait * 1000)) + random(jitter))
             }
-            await attempt()
+            if index == 0 { await attempt() } else { await companions[index - 1].run() }
             // Fire times that passed while this run (or a sleeping machine) took its time are
             // not made up one by one.
-            reference = max(next, job.now())
+            due[index] = try Self.next(timings[index], after: max(due[index], job.now()))
         }
+    }
+
+    private static func next(_ timing: Timing, after date: Date) throws -> Date {
+        guard let next = timing.next(after: date) else {
+            throw SchedulerError(.invalidOptions, "the schedule \(timing) never fires again")
+        }
+        return next
     }
 
     /// One scheduled run with its retries; failures are logged and counted in the metrics.

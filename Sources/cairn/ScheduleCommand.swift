@@ -87,19 +87,57 @@ struct ScheduleCommand: AsyncParsableCommand {
         @Option(help: "Instead of --cron: a fixed period such as 30m or 10s.") var interval: String?
         @Option(help: "Start each run up to this long after its time, at random (e.g. 5m).") var jitter = "0s"
         @Flag(help: "Take a snapshot at once, then follow the schedule.") var snapshotOnStart = false
+        @Option(help: "Also audit every snapshot in --dir at these times (a cron expression), as `cairn snapshot audit` does.")
+        var auditCron: String?
+        @Option(help: "Also run a restore drill at these times (a cron expression): an audit, then the newest good snapshot restored into a throw-away server.")
+        var drillCron: String?
+        @Flag(help: "Scheduled audits recompute each snapshot's KV hash, key count and revision range.") var auditDeep = false
+        @Option(help: "Scheduled audits fail when the newest good snapshot is older than this (e.g. 26h).") var maxAge: String?
 
         func validate() throws {
             _ = try ScheduleCommand.timing(cron: cron, interval: interval, timeZone: policy.zone)
             guard GoDuration.parse(jitter) != nil else { throw ValidationError("--jitter: \"\(jitter)\" is not a duration such as 30s or 5m") }
+            for (flag, expression) in [("--audit-cron", auditCron), ("--drill-cron", drillCron)] {
+                guard let expression else { continue }
+                do {
+                    _ = try CronExpression(parsing: expression)
+                } catch {
+                    throw ValidationError("\(flag): \(error)")
+                }
+            }
+            if let maxAge, GoDuration.parse(maxAge) == nil {
+                throw ValidationError("--max-age: \"\(maxAge)\" is not a duration such as 26h or 90m")
+            }
+        }
+
+        /// The audits and drills to run between snapshots, under the lock the scheduler holds.
+        func companions(logger: Logger) throws -> [SnapshotScheduler.Companion] {
+            let audit = SnapshotAudit(directory: policy.dir, deep: auditDeep, encryptionKey: try policy.encryption.key(),
+                maxAge: maxAge.flatMap(GoDuration.parse))
+            var companions: [SnapshotScheduler.Companion] = []
+            for (name, expression, drill) in [("audit", auditCron, false), ("drill", drillCron, true)] {
+                guard let expression else { continue }
+                let timing = SnapshotScheduler.Timing.cron(try CronExpression(parsing: expression), policy.zone)
+                companions.append(SnapshotScheduler.Companion(name: name, timing: timing) {
+                    do {
+                        let outcome = try await AuditOutcome.run(audit, drill: drill, snapshot: nil, lock: .held)
+                        outcome.log(to: logger)
+                    } catch {
+                        logger.error("scheduled \(name) failed", metadata: ["dir": "\(audit.directory)", "error": "\(error)"])
+                    }
+                })
+            }
+            return companions
         }
 
         func run() async throws {
             do {
                 let lock = try policy.lockedDirectory()
                 let logger = ScheduleCommand.logger()
-                let scheduler = SnapshotScheduler(job: try policy.job(endpoint: endpoints, access: client.access, logger: logger),
+                var scheduler = SnapshotScheduler(job: try policy.job(endpoint: endpoints, access: client.access, logger: logger),
                     timing: try ScheduleCommand.timing(cron: cron, interval: interval, timeZone: policy.zone),
                     jitter: GoDuration.parse(jitter) ?? .zero, runAtStart: snapshotOnStart)
+                scheduler.companions = try companions(logger: logger)
                 try await ScheduleCommand.runUntilSignalled(scheduler)
                 withExtendedLifetime(lock) {}
             } catch {

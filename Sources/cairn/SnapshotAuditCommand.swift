@@ -1,6 +1,7 @@
 import ArgumentParser
 import Backup
 import Foundation
+import Logging
 import Scheduler
 import Server
 
@@ -102,6 +103,25 @@ struct AuditOutcome: Encodable {
         try SnapshotAudit.record(report, drill: outcome.drill, in: audit.directory)
         withExtendedLifetime(directoryLock) {}
         return outcome
+    }
+
+    /// One log line for the audit and one for the drill: info when they passed, error naming
+    /// what failed otherwise.
+    func log(to logger: Logger) {
+        var metadata: Logger.Metadata = [
+            "dir": "\(audit.directory)", "snapshots": "\(audit.rows.count)", "failing": "\(audit.failing.count)",
+            "newest-good": "\(audit.newestGood?.file ?? "none")",
+        ]
+        if !audit.failing.isEmpty { metadata["problems"] = "\(audit.failing.map { "\($0.file): \($0.problemText)" })" }
+        if let staleness = audit.staleness { metadata["staleness"] = "\(staleness)" }
+        if let notRecorded { metadata["not-recorded"] = "\(notRecorded)" }
+        if audit.passed { logger.info("snapshot audit passed", metadata: metadata) } else { logger.error("snapshot audit failed", metadata: metadata) }
+        guard let drill else { return }
+        let drillMetadata: Logger.Metadata = [
+            "file": "\(drill.file)", "seconds": "\(String(format: "%.2f", drill.durationSeconds))",
+            "restore-bytes-per-second": "\(Int(drill.restoreBytesPerSecond))", "detail": "\(drill.detail)",
+        ]
+        if drill.ok { logger.info("restore drill passed", metadata: drillMetadata) } else { logger.error("restore drill failed", metadata: drillMetadata) }
     }
 
     func printTable() {

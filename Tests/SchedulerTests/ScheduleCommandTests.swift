@@ -155,6 +155,13 @@ final class ScheduleCommandTests: XCTestCase {
         let both = try cairn(["schedule", "run", "--endpoints", "http://127.0.0.1:1", "--dir", directory.file("b"),
             "--cron", "@hourly", "--interval", "1m"])
         XCTAssertTrue(both.stderr.contains("exactly one of --cron and --interval"), both.stderr)
+        let audit = try cairn(["schedule", "run", "--endpoints", "http://127.0.0.1:1", "--dir", directory.file("b"),
+            "--cron", "@hourly", "--audit-cron", "61 * * * *"])
+        XCTAssertNotEqual(audit.status, 0)
+        XCTAssertTrue(audit.stderr.contains("--audit-cron: minute: 61 is out of range 0-59"), audit.stderr)
+        let age = try cairn(["schedule", "run", "--endpoints", "http://127.0.0.1:1", "--dir", directory.file("b"),
+            "--cron", "@hourly", "--drill-cron", "@daily", "--max-age", "a day"])
+        XCTAssertTrue(age.stderr.contains("--max-age: \"a day\" is not a duration"), age.stderr)
         XCTAssertFalse(FileManager.default.fileExists(atPath: directory.file("b")), "nothing created for bad flags")
     }
 }

@@ -166,6 +166,40 @@ final class SnapshotJobTests: XCTestCase {
         XCTAssertEqual(offsets, expectedOffsets, "at start, on time, once after the sleep (after its retry), then hourly from the wake")
     }
 
+    /// An audit every 90 minutes runs between hourly snapshots, in turn with them, at its own
+    /// times; with an audit of the directory the snapshots went into, each finds them good.
+    func testCompanionsRunOnTheirOwnScheduleBetweenSnapshots() async throws {
+        let clock = FakeClock()
+        let start = clock.now
+        let runs = Runs()
+        let backups = backups
+        let sleeps = Counter()
+        var scheduler = SnapshotScheduler(job: job(policy: RetentionPolicy(retainLast: 10), clock: clock),
+            timing: .interval(.seconds(3600)),
+            sleep: { duration in
+                clock.advance(duration)
+                if sleeps.next() > 6 { throw CancellationError() }
+            })
+        scheduler.companions = [SnapshotScheduler.Companion(name: "audit", timing: .interval(.seconds(5400))) {
+            let report = try? SnapshotAudit(directory: backups, now: { clock.now }).run()
+            runs.append("audit at \(Int(clock.now.timeIntervalSince(start)) / 60) min: \(report?.rows.filter(\.ok).count ?? -1) good of \(report?.rows.count ?? -1)")
+        }]
+        do {
+            try await scheduler.run()
+        } catch is CancellationError {}
+        XCTAssertEqual(runs.all, ["audit at 90 min: 1 good of 1", "audit at 180 min: 3 good of 3", "audit at 270 min: 4 good of 4"])
+        let snapshotMinutes = try BackupCatalog.load(from: backups).snapshots.map { Int($0.createdAt.timeIntervalSince(start)) / 60 }
+        // Due together at 180 minutes, the snapshot goes first; the seventh sleep ends the run.
+        XCTAssertEqual(snapshotMinutes, [60, 120, 180, 240])
+    }
+
+    private final class Runs: @unchecked Sendable {
+        private let lock = NSLock()
+        private var runs: [String] = []
+        var all: [String] { lock.withLock { runs } }
+        func append(_ run: String) { lock.withLock { runs.append(run) } }
+    }
+
     private final class Counter: @unchecked Sendable {
         private let lock = NSLock()
         private var count = 0
