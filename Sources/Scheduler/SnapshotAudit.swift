@@ -157,6 +157,7 @@ public struct SnapshotAudit: Sendable {
         try catalog.save(to: directory)
 
         var metrics = BackupMetrics.load(from: directory)
+        metrics.snapshotCount = catalog.snapshots.count
         metrics.lastAuditTimestampSeconds = report.finishedAt.timeIntervalSince1970
         metrics.auditFailingSnapshots = report.failing.count
         metrics.newestVerifiedSnapshotTimestampSeconds = report.newestGood?.createdAt.timeIntervalSince1970

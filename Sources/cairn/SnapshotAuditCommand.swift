@@ -136,7 +136,7 @@ struct AuditOutcome: Encodable {
         SnapshotCommand.printColumns(rows)
         let forgotten = audit.rows.filter(\.forgotten).count
         var summary = "\(audit.rows.count - forgotten) snapshots, \(audit.failing.count) failing"
-        if forgotten > 0 { summary += ", \(forgotten) catalog entries forgotten" }
+        if forgotten > 0 { summary += ", \(forgotten) catalog \(forgotten == 1 ? "entry" : "entries") forgotten" }
         if let newest = audit.newestGood {
             summary += "; newest good: \(newest.file), \(SnapshotAudit.describe(seconds: newest.ageSeconds)) old"
         } else {
