@@ -42,6 +42,10 @@ struct ServerCommand: AsyncParsableCommand {
                 guard url.scheme == "http" else {
                     throw ConfigurationError("\(Failpoint.httpEnvironmentVariable): \(address): the failpoint switch serves plain http")
                 }
+                // Whoever reaches the switch can crash the member: it never leaves the machine.
+                guard url.host == "localhost" || url.host == "::1" || url.host.hasPrefix("127.") else {
+                    throw ConfigurationError("\(Failpoint.httpEnvironmentVariable): \(address): the failpoint switch binds only a loopback address (127.0.0.1, ::1 or localhost)")
+                }
                 resolved.failpointsHTTP = url
             }
         } catch {

@@ -120,13 +120,18 @@ final class RobustnessTests: ClusterTestCase {
         print(result)
     }
 
-    func testAnUnknownFailpointStopsTheServerFromStarting() throws {
+    func testAnUnknownFailpointOrAnExposedSwitchStopsTheServerFromStarting() throws {
         let directory = try TemporaryDirectory(prefix: "cairn-failpoint")
         defer { directory.remove() }
         let run = try CairnCommand.run(["server", "--data-dir", directory.file("d")], scratchDirectory: directory.path,
             environment: ProcessInfo.processInfo.environment.merging(["CAIRN_FAILPOINTS": "skip-read-idx"]) { $1 })
         XCTAssertNotEqual(run.status, 0)
         XCTAssertTrue(run.stderr.contains("CAIRN_FAILPOINTS names an unknown failpoint 'skip-read-idx'"), run.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: directory.file("d")), "nothing was created")
+        let exposed = try CairnCommand.run(["server", "--data-dir", directory.file("d")], scratchDirectory: directory.path,
+            environment: ProcessInfo.processInfo.environment.merging(["CAIRN_FAILPOINTS_HTTP": "0.0.0.0:22381"]) { $1 })
+        XCTAssertNotEqual(exposed.status, 0)
+        XCTAssertTrue(exposed.stderr.contains("the failpoint switch binds only a loopback address"), exposed.stderr)
         XCTAssertFalse(FileManager.default.fileExists(atPath: directory.file("d")), "nothing was created")
     }
 
