@@ -19,7 +19,9 @@ final class DisasterDrillTests: ClusterTestCase {
             throw XCTSkip("restores with cairn snapshot restore, which writes cairn data-dirs")
         }
         let etcdctl = try cluster.etcdctl()
-        let watch = try etcdctl.watch(["--prefix", "/drill/"])
+        // From the next revision on, whenever etcdctl's watch is set up: no put can slip by it.
+        let startRevision = try etcdctl.json(["get", "/drill/"], as: EtcdctlJSON.Range.self).header.revision + 1
+        let watch = try etcdctl.watch(["--prefix", "/drill/", "--rev", "\(startRevision)"])
         defer { watch.stop() }
         for index in 0..<40 {
             _ = try etcdctl.succeed(["put", "/drill/key-\(index)", "value-\(index)"])
