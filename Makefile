@@ -4,7 +4,7 @@ APT_PACKAGES := libzstd-dev libarchive-dev liblmdb-dev libssl-dev etcd-client cu
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 SWIFT_BUILD_FLAGS ?=
 
-.PHONY: deps build test run bench robustness clean
+.PHONY: deps build test run bench robustness fuzz clean
 
 deps:
 	@missing=""; \
@@ -32,6 +32,13 @@ robustness: deps
 	size=$$([ "$${MEMBERS:-3}" = 5 ] && echo Five || echo Three); \
 	CAIRN_ROBUSTNESS_SECONDS=$${DURATION:-600} CAIRN_ROBUSTNESS_SEED=$${SEED:-1} swift test $(SWIFT_BUILD_FLAGS) \
 		--skip-build --disable-swift-testing --filter "RobustnessTests.test$${size}MembersUnderFaultsStayLinearizable"
+
+# A long fuzz run (docs/robustness.md): ROUNDS requests (5000) with random and malformed fields
+# to each fuzz test (every service; the Auth service with auth turned on and off), seed SEED (1).
+fuzz: deps
+	swift build $(SWIFT_BUILD_FLAGS) --build-tests
+	CAIRN_FUZZ_ROUNDS=$${ROUNDS:-5000} CAIRN_FUZZ_SEED=$${SEED:-1} swift test $(SWIFT_BUILD_FLAGS) \
+		--skip-build --disable-swift-testing --filter FuzzTests
 
 # A single-node member on 127.0.0.1:2379 (peer 127.0.0.1:2380) with its data in ./default.cairn,
 # snapshotting itself into ./backups at start and then hourly (verified, catalogued, pruned).

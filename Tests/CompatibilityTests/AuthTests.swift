@@ -145,6 +145,19 @@ final class AuthTests: CompatibilityTestCase {
         XCTAssertEqual(scheduled.status, 0, scheduled.stderr)
     }
 
+    /// A `--no-password` user is one only a client certificate names; setting a password for it
+    /// does not change that (etcd 3.4 refuses the login with `password was given for no
+    /// password user`, cairn with its usual authentication failure).
+    func testAPasswordSetForANoPasswordUserDoesNotLogItIn() throws {
+        try etcdctl.succeed(["user", "add", "root:rootpw"])
+        try etcdctl.succeed(["user", "add", "bob", "--no-password"])
+        XCTAssertEqual(try etcdctl.succeed(["user", "passwd", "bob", "--interactive=false"], stdin: "bobpw\n"), "Password updated\n")
+        try etcdctl.succeed(["auth", "enable"])
+        let refused = try etcdctl.fail(["--user", "bob:bobpw", "get", "k"])
+        XCTAssertTrue(refused.stderr.contains("authentication failed"), "\(refused)")
+        XCTAssertEqual(try etcdctl.succeed(root + ["get", "k"]), "", "root still logs in")
+    }
+
     func testAuthManagementFollowsEtcdsRules() throws {
         XCTAssertEqual(try error(["auth", "enable"]), "Error: etcdserver: root user does not exist")
         try etcdctl.succeed(["user", "add", "root:rootpw"])

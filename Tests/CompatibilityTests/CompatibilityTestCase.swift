@@ -1,4 +1,5 @@
 import Foundation
+import GRPCNIOTransportHTTP2
 import TestSupport
 import XCTest
 
@@ -54,6 +55,14 @@ class CompatibilityTestCase: XCTestCase {
 
     func kv(_ key: String, _ value: String, create: Int64, mod: Int64, version: Int64, lease: Int64 = 0) -> EtcdctlJSON.KeyValue {
         EtcdctlJSON.KeyValue(key: key, value: value, createRevision: create, modRevision: mod, version: version, lease: lease)
+    }
+
+    /// A plaintext gRPC transport to the server's client URL, for tests that call the API
+    /// directly (one per client: `withGRPCClient` consumes it).
+    func clientTransport() throws -> HTTP2ClientTransport.Posix {
+        let url = try XCTUnwrap(URL(string: server.clientURL))
+        return try HTTP2ClientTransport.Posix(
+            target: .ipv4(address: "127.0.0.1", port: try XCTUnwrap(url.port)), transportSecurity: .plaintext)
     }
 
     /// The keys of `range`, in the order the server returned them.

@@ -2,7 +2,6 @@ import API
 import Foundation
 import GRPCCore
 import GRPCNIOTransportHTTP2
-import Raft
 import TestSupport
 import XCTest
 
@@ -10,36 +9,9 @@ import XCTest
 /// huge revisions, limits and lease ids, unknown enum values, nested transactions) to the KV,
 /// Lease, Watch, Maintenance and Cluster services: each gets an answer, success or a proper
 /// error, within its deadline; afterwards the server is healthy and still reads and writes.
-/// Fixed seed, so a failure replays.
+/// Fixed seed, so a failure replays; `CAIRN_FUZZ_ROUNDS` and `CAIRN_FUZZ_SEED` run another
+/// sequence (`make fuzz`).
 final class FuzzTests: CompatibilityTestCase {
-    private static let rounds = 400
-    private static let seed: UInt64 = 20261125
-
-    /// What the fuzzer draws its fields from, repeatably.
-    private struct Draw {
-        var random = SplitMix64(seed: FuzzTests.seed)
-        /// Whether this round drew a field larger than the server's gRPC limit.
-        var oversized = false
-
-        mutating func pick<T>(_ choices: [T]) -> T { choices[Int(random.next() % UInt64(choices.count))] }
-        mutating func flag() -> Bool { random.next() % 2 == 0 }
-
-        mutating func bytes() -> Data {
-            let size = pick([0, 0, 1, 3, 8, 64, 1024, 70_000])
-            // Once in a while, more than the server takes in one request (etcd's 1.5 MiB).
-            let count = random.next() % 97 == 0 ? 2 << 20 : size
-            if count > 2 << 20 - 1 { oversized = true }
-            return Data((0..<count).map { _ in UInt8(truncatingIfNeeded: random.next()) })
-        }
-
-        mutating func int64() -> Int64 {
-            pick([0, 1, -1, 2, 7, 1_000, Int64.max, Int64.min, Int64(bitPattern: random.next())])
-        }
-
-        /// A known value of a proto enum, or one no version of etcd defines.
-        mutating func rawEnum() -> Int { pick([0, 1, 2, 3, 4, 5, -1, 99, Int(Int32.max)]) }
-    }
-
     private struct Clients {
         let kv: Etcdserverpb_KV.Client<HTTP2ClientTransport.Posix>
         let lease: Etcdserverpb_Lease.Client<HTTP2ClientTransport.Posix>
@@ -52,44 +24,35 @@ final class FuzzTests: CompatibilityTestCase {
         try XCTSkipIf(server.binary.kind == .etcd,
             "etcd 3.4.23 stops answering at round 43 of this seed (a Range request): the suite pins cairn's behaviour")
         for index in 0..<20 { _ = try put("key\(index)", "value\(index)") }
-        let url = try XCTUnwrap(URL(string: server.clientURL))
-        let transport = try HTTP2ClientTransport.Posix(
-            target: .ipv4(address: "127.0.0.1", port: try XCTUnwrap(url.port)), transportSecurity: .plaintext)
-        var draw = Draw()
-        var codes: [String: Int] = [:]
+        let transport = try clientTransport()
+        let settings = try FuzzSettings(defaultRounds: 400, defaultSeed: 20261125)
+        var draw = FuzzDraw(seed: settings.seed)
+        var answers = FuzzAnswers()
+        let started = ContinuousClock.now
         try await withGRPCClient(transport: transport) { client in
             let clients = Clients(kv: .init(wrapping: client), lease: .init(wrapping: client), watch: .init(wrapping: client),
                 maintenance: .init(wrapping: client), cluster: .init(wrapping: client))
-            for round in 0..<Self.rounds {
+            for round in 0..<settings.rounds {
                 let kind = Int(draw.random.next() % 11)
                 draw.oversized = false
                 do {
                     try await send(kind, &draw, clients)
-                    codes["ok", default: 0] += 1
-                } catch let error as RPCError where draw.oversized && error.code == .unavailable {
-                    // Beyond --max-request-bytes plus etcd's 512 KiB of gRPC overhead, grpc-swift's
-                    // transport resets the stream where grpc-go answers RESOURCE_EXHAUSTED.
-                    XCTAssertTrue(error.message.contains("RST_STREAM"), "round \(round): \(error)")
-                    codes["reset (over the gRPC limit)", default: 0] += 1
-                } catch let error as RPCError {
-                    // A server that wedged or crashed answers neither: its deadline passes or its
-                    // connection goes. An internal error is a bug in the server.
-                    XCTAssertFalse([.deadlineExceeded, .unavailable, .internalError, .unknown].contains(error.code),
-                        "round \(round), request kind \(kind): \(error)")
-                    codes["\(error.code)", default: 0] += 1
+                    answers.recordSuccess()
+                } catch {
+                    answers.record(error, oversized: draw.oversized, "\(settings), round \(round), request kind \(kind)")
                 }
             }
         }
-        print("FuzzTests: \(Self.rounds) requests, answers by code: \(codes.sorted { $0.key < $1.key })")
-        XCTAssertGreaterThan(codes["ok", default: 0], Self.rounds / 10, "too few requests were valid to reach the services")
-        XCTAssertGreaterThan(codes.count, 3, "the errors should be varied: \(codes)")
+        print("FuzzTests: \(settings.rounds) requests (seed \(settings.seed)) in \(ContinuousClock.now - started), \(answers)")
+        XCTAssertGreaterThan(answers.counts["ok", default: 0], settings.rounds / 10, "too few requests were valid to reach the services")
+        XCTAssertGreaterThan(answers.counts.count, 3, "the errors should be varied: \(answers)")
 
         try server.waitUntilHealthy(using: etcdctl)
         _ = try put("after-fuzz", "still-works")
         XCTAssertEqual(try get("after-fuzz").kvs.first?.value, "still-works")
     }
 
-    private func send(_ kind: Int, _ draw: inout Draw, _ clients: Clients) async throws {
+    private func send(_ kind: Int, _ draw: inout FuzzDraw, _ clients: Clients) async throws {
         var options = CallOptions.defaults
         options.timeout = .seconds(10)
         switch kind {
@@ -143,7 +106,7 @@ final class FuzzTests: CompatibilityTestCase {
         }
     }
 
-    private func range(_ draw: inout Draw) -> Etcdserverpb_RangeRequest {
+    private func range(_ draw: inout FuzzDraw) -> Etcdserverpb_RangeRequest {
         var request = Etcdserverpb_RangeRequest()
         request.key = draw.pick([Data("key1".utf8), Data([0]), draw.bytes()])
         // Empty, "from key", a prefix end, or random: often before the key (inverted).
@@ -162,7 +125,7 @@ final class FuzzTests: CompatibilityTestCase {
         return request
     }
 
-    private func put(_ draw: inout Draw) -> Etcdserverpb_PutRequest {
+    private func put(_ draw: inout FuzzDraw) -> Etcdserverpb_PutRequest {
         var request = Etcdserverpb_PutRequest()
         request.key = draw.pick([Data("key2".utf8), draw.bytes()])
         request.value = draw.bytes()
@@ -173,7 +136,7 @@ final class FuzzTests: CompatibilityTestCase {
         return request
     }
 
-    private func txn(_ draw: inout Draw, depth: Int) -> Etcdserverpb_TxnRequest {
+    private func txn(_ draw: inout FuzzDraw, depth: Int) -> Etcdserverpb_TxnRequest {
         var request = Etcdserverpb_TxnRequest()
         request.compare = (0..<draw.pick([0, 1, 3])).map { _ in
             var compare = Etcdserverpb_Compare()
@@ -190,7 +153,7 @@ final class FuzzTests: CompatibilityTestCase {
             }
             return compare
         }
-        func operations(_ draw: inout Draw) -> [Etcdserverpb_RequestOp] {
+        func operations(_ draw: inout FuzzDraw) -> [Etcdserverpb_RequestOp] {
             (0..<draw.pick([0, 1, 2, 4])).map { _ in
                 var operation = Etcdserverpb_RequestOp()
                 switch draw.random.next() % 4 {
@@ -214,7 +177,7 @@ final class FuzzTests: CompatibilityTestCase {
 
     /// Creates a watch with random fields, then a cancel of a random id, and waits for the
     /// first answer: the created response or a cancellation.
-    private func watchOnce(_ draw: inout Draw, _ watch: Etcdserverpb_Watch.Client<HTTP2ClientTransport.Posix>) async throws {
+    private func watchOnce(_ draw: inout FuzzDraw, _ watch: Etcdserverpb_Watch.Client<HTTP2ClientTransport.Posix>) async throws {
         var create = Etcdserverpb_WatchCreateRequest()
         create.key = draw.pick([Data("key4".utf8), draw.bytes()])
         create.rangeEnd = draw.pick([Data(), Data([0]), draw.bytes()])

@@ -131,9 +131,7 @@ final class SnapshotArchiveTests: CompatibilityTestCase {
     func testFiftyThousandKeysRoundTripWithTheServersHash() async throws {
         try XCTSkipIf(server.binary.kind == .etcd,
             "etcd 3.4's gRPC server closes the connection during this burst of grpc-swift txns (not yet understood)")
-        let url = try XCTUnwrap(URL(string: server.clientURL))
-        let transport = try HTTP2ClientTransport.Posix(
-            target: .ipv4(address: "127.0.0.1", port: try XCTUnwrap(url.port)), transportSecurity: .plaintext)
+        let transport = try clientTransport()
         try await withGRPCClient(transport: transport) { client in
             let kv = Etcdserverpb_KV.Client(wrapping: client)
             let lease = Etcdserverpb_Lease.Client(wrapping: client)

@@ -60,9 +60,7 @@ final class WatchStreamTests: CompatibilityTestCase {
         for index in 1...3 { try put("k\(index)", "v\(index)") }  // revisions 2...4
         let big = String(repeating: "b", count: 60 << 10)
         for index in 1...12 { try put("big/\(index)", big) }  // revisions 5...16
-        let url = try XCTUnwrap(URL(string: server.clientURL))
-        let transport = try HTTP2ClientTransport.Posix(
-            target: .ipv4(address: "127.0.0.1", port: try XCTUnwrap(url.port)), transportSecurity: .plaintext)
+        let transport = try clientTransport()
         let received = Received()
         let (requests, send) = AsyncStream.makeStream(of: Etcdserverpb_WatchRequest.self)
 

@@ -118,6 +118,53 @@ final class AuthStoreTests: XCTestCase {
         XCTAssertEqual(try store.authStatus().revision, 11, "one per change that committed")
     }
 
+    /// A name keys its record, so one beyond LMDB's key limit is refused as a key that is too
+    /// large (InvalidArgument at the server) instead of failing in LMDB, which the apply loop
+    /// would take for a failing backend; looking one up finds nothing.
+    func testNamesBeyondTheKeyLimitAreRefusedAndNeverFound() async throws {
+        let longest = String(repeating: "n", count: MVCCReader.maxAuthNameBytes)
+        try await store.write { txn in
+            try txn.addUser(AuthUser(name: longest, passwordHash: "h"))
+            try txn.addRole(longest)
+            try txn.grantRole(longest, to: longest)
+        }
+        XCTAssertEqual(try store.user(longest)?.roles, [longest])
+        XCTAssertEqual(try store.role(longest)?.name, longest)
+
+        // Bytes count, not characters: 255 "é" are 510 bytes.
+        for tooLong in [longest + "n", String(repeating: "é", count: 255), String(repeating: "x", count: 100_000)] {
+            for add: @Sendable (inout WriteTransaction) throws -> Void in [
+                { try $0.addUser(AuthUser(name: tooLong, passwordHash: "h")) }, { try $0.addRole(tooLong) },
+            ] {
+                do {
+                    try await store.write(add)
+                    XCTFail("a name of \(tooLong.utf8.count) bytes was stored")
+                } catch let error as StorageError {
+                    XCTAssertEqual(error.code, .keyTooLarge, "\(error)")
+                }
+            }
+            XCTAssertNil(try store.user(tooLong))
+            XCTAssertNil(try store.role(tooLong))
+            do {
+                try await store.write { try $0.grantRole(tooLong, to: longest) }
+                XCTFail("granted a role that cannot exist")
+            } catch {
+                XCTAssertEqual(error as? AuthError, .roleNotFound)
+            }
+        }
+    }
+
+    /// etcd's rule: a `no_password` user stays one when a password is set for it, so the
+    /// password does not log it in.
+    func testANoPasswordUserStaysOneWhenAPasswordIsSet() async throws {
+        try await store.write { try $0.addUser(AuthUser(name: "alice", passwordHash: "", noPassword: true)) }
+        let hash = PasswordHash.make("alicepw", iterations: 10)
+        try await store.write { try $0.changePassword(of: "alice", to: hash) }
+        let alice = try XCTUnwrap(try store.user("alice"))
+        XCTAssertTrue(alice.noPassword)
+        XCTAssertFalse(PasswordHash.matches("alicepw", alice.passwordHash))
+    }
+
     func testAuthSurvivesReopening() async throws {
         try await store.write { txn in
             try txn.addUser(AuthUser(name: "root", passwordHash: "h", roles: []))

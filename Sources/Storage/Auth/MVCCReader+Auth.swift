@@ -3,6 +3,8 @@ import CLMDB
 extension MVCCReader {
     static let userPrefix = Array("u/".utf8)
     static let rolePrefix = Array("r/".utf8)
+    /// A user or role name keys its record after the prefix, so it shares LMDB's key limit.
+    static let maxAuthNameBytes = WriteTransaction.maxKeySizeBytes - max(userPrefix.count, rolePrefix.count)
 
     func authStatus() throws(StorageError) -> AuthStatus {
         AuthStatus(enabled: try meta(.authEnabled) == 1, revision: UInt64(try meta(.authRevision)))

@@ -33,6 +33,7 @@ extension WriteTransaction {
 
     public func addUser(_ user: AuthUser) throws(any Error) {
         guard !user.name.isEmpty else { throw AuthError.userEmpty }
+        try Self.checkNameSize(user.name, of: "user")
         guard try reader.user(user.name) == nil else { throw AuthError.userAlreadyExists }
         try putUser(user)
     }
@@ -45,10 +46,11 @@ extension WriteTransaction {
         try bumpAuthRevision()
     }
 
+    /// A `no_password` user stays one, as in etcd: only its client certificate names it, and a
+    /// password set for it is not kept.
     public func changePassword(of name: String, to passwordHash: String) throws(any Error) {
         guard var user = try reader.user(name) else { throw AuthError.userNotFound }
-        user.passwordHash = passwordHash
-        user.noPassword = false
+        if !user.noPassword { user.passwordHash = passwordHash }
         try putUser(user)
     }
 
@@ -76,6 +78,7 @@ extension WriteTransaction {
 
     public func addRole(_ name: String) throws(any Error) {
         guard !name.isEmpty else { throw AuthError.roleEmpty }
+        try Self.checkNameSize(name, of: "role")
         guard try reader.role(name) == nil else { throw AuthError.roleAlreadyExists }
         try putRole(AuthRole(name: name))
     }
@@ -114,6 +117,16 @@ extension WriteTransaction {
         }
         role.permissions.remove(at: index)
         try putRole(role)
+    }
+
+    /// A name beyond the key limit is refused like such a key, before LMDB fails the put and the
+    /// apply loop takes that for a failing backend (etcd 3.4 exits on a name beyond bbolt's
+    /// 32 KiB key limit).
+    private static func checkNameSize(_ name: String, of what: String) throws(StorageError) {
+        guard name.utf8.count <= MVCCReader.maxAuthNameBytes else {
+            throw StorageError(.keyTooLarge,
+                "etcdserver: \(what) name is \(name.utf8.count) bytes; cairn's backend keeps names up to \(MVCCReader.maxAuthNameBytes) bytes")
+        }
     }
 
     private func putUser(_ user: AuthUser) throws(StorageError) {
