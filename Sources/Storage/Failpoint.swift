@@ -23,6 +23,9 @@ public enum Failpoint: String, CaseIterable, Sendable {
     /// A follower dies after raft accepted a snapshot (it is in the WAL) and before its backend
     /// replaced the store.
     case crashDuringSnapshotApply = "crash-during-snapshot-apply"
+    /// The next commit of a batch of applied entries fails, as a failing disk's would; the
+    /// failpoint then disarms itself.
+    case failBackendCommit = "fail-backend-commit"
     /// The process dies in a background compaction step, old versions removed but not committed.
     case crashDuringCompaction = "crash-during-compaction"
     /// The process dies after the defragmented copy is written and synced, before it is swapped in.
@@ -67,6 +70,15 @@ public enum Failpoint: String, CaseIterable, Sendable {
     public func arm() { Self.update { $0.insert(self) } }
 
     public func disarm() { Self.update { $0.remove(self) } }
+
+    /// True once when armed, disarming it: for faults that happen one time.
+    public func fireOnce() -> Bool {
+        guard Self.anyArmed.load(ordering: .acquiring) else { return false }
+        return Self.armed.withLock { set in
+            defer { Self.anyArmed.store(!set.isEmpty, ordering: .releasing) }
+            return set.remove(self) != nil
+        }
+    }
 
     private static func update(_ change: (inout Set<Failpoint>) -> Void) {
         armed.withLock { set in

@@ -397,6 +397,10 @@ public final class MVCCStore: @unchecked Sendable {
                 }
             }
             Failpoint.crashBeforeBackendCommit.crashIfArmed()
+            if Failpoint.failBackendCommit.fireOnce() {
+                parent.abort()
+                return StorageError(.backend, "failpoint \(Failpoint.failBackendCommit.rawValue): the batch's commit failed")
+            }
             let commitStarted = ContinuousClock.now
             do throws(StorageError) { try parent.commit() } catch { return error }
             StorageMetrics.backendCommit.observe(ContinuousClock.now - commitStarted)

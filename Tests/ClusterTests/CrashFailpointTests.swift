@@ -38,6 +38,21 @@ final class CrashFailpointTests: ClusterTestCase {
         try restartAndCheck(victim, acknowledged: acknowledged)
     }
 
+    /// A backend that fails to commit applied entries stops the member instead of letting it
+    /// go on without them; restarted, it replays them from the WAL and hashes as the others.
+    func testAFailedBackendCommitStopsTheMemberAndARestartReplaysTheEntries() throws {
+        let cluster = try startCrashableCluster()
+        let victim = try member(leader: false)
+        var acknowledged = try putKeys(0..<5)
+        try cluster.failpoints(of: victim).arm(Failpoint.failBackendCommit.rawValue)
+        acknowledged.merge(try putKeys(5..<15)) { $1 }
+        guard victim.waitForExit(upTo: .seconds(30)) else { return XCTFail("the member went on after its backend failed") }
+        XCTAssertEqual(victim.exitStatus, 1, victim.exitDescription)
+        XCTAssertTrue(victim.logTail(lines: 80).contains("the backend cannot apply committed entries; stopping"), victim.logTail())
+        XCTAssertTrue(victim.logTail(lines: 80).contains("its backend cannot follow raft"), victim.logTail())
+        try restartAndCheck(victim, acknowledged: acknowledged)
+    }
+
     /// The background compaction that follows a compact request dies half-done; the restarted
     /// member finishes it, and hashes as the others at the compacted revision.
     func testCrashDuringCompaction() throws {

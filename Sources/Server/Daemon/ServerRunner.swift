@@ -13,6 +13,8 @@ public enum ServerRunner {
         case servingFailed(String)
         /// The cluster removed this member.
         case removed
+        /// The raft host stopped on its own: its store cannot follow raft (logged critical).
+        case hostFailed
     }
 
     /// `localSnapshots`, when given, takes snapshots of this member's store while it runs.
@@ -152,7 +154,12 @@ public enum ServerRunner {
         let signals = SignalWatcher(signals: [SIGTERM, SIGINT])
         var failure: (any Error)?
         await withTaskGroup(of: Void.self) { group in
-            group.addTask { await host.run() }
+            let (stopRequests, stopRequest) = AsyncStream.makeStream(of: StopReason.self)
+            group.addTask {
+                await host.run()
+                // After a shutdown nobody reads this; otherwise the host gave up, and so does the process.
+                stopRequest.yield(.hostFailed)
+            }
             group.addTask { await publishAttributes(server: server, configuration: configuration) }
             group.addTask { await lessor.run() }
             group.addTask { await servingTLS.client.run() }
@@ -168,7 +175,6 @@ public enum ServerRunner {
                     await host.onTick()
                 }
             }
-            let (stopRequests, stopRequest) = AsyncStream.makeStream(of: StopReason.self)
             await host.subscribe { event in
                 if case .removed = event { stopRequest.yield(.removed) }
             }
@@ -208,6 +214,10 @@ public enum ServerRunner {
             }
             if case .servingFailed(let message) = reason {
                 failure = ConfigurationError("cannot serve clients: \(message)")
+            }
+            if case .hostFailed = reason {
+                failure = ConfigurationError(
+                    "this member stopped because its backend cannot follow raft (see the critical message above); restart it to replay the WAL, or replace the member if it fails again")
             }
             logger.info("shutting down", metadata: ["reason": "\(reason)"])
             SystemdNotifier.notify("STOPPING=1")

@@ -229,7 +229,15 @@ actor RaftHost {
             })
             outcomes = applied.map { $0 ?? .success(.alreadyApplied) }
         } catch {
-            outcomes = Array(repeating: .failure(error), count: requests.count)
+            // The backend itself failed (a request's own failure is an outcome, not a throw).
+            // Going on would skip these committed entries on this member alone; stopped, a
+            // restart replays them from the WAL, as the backend never recorded them applied.
+            logger.critical("the backend cannot apply committed entries; stopping", metadata: [
+                "first-index": "\(requests.first?.entry.index ?? 0)", "last-index": "\(requests.last?.entry.index ?? 0)",
+                "error": "\(error)",
+            ])
+            stop()
+            return
         }
         var outcomeByIndex: [LogIndex: (request: Cairnpb_InternalRequest, outcome: Result<AppliedResult, any Error>)] = [:]
         for ((entry, request), outcome) in zip(requests, outcomes) { outcomeByIndex[entry.index] = (request, outcome) }
