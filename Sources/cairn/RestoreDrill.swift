@@ -133,8 +133,9 @@ struct RestoreDrill {
         ]
         // The operator's ETCD_* settings are for their real members, not this one.
         process.environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("ETCD_") && !$0.key.hasPrefix("CAIRN_") }
-        FileManager.default.createFile(atPath: log, contents: nil)
-        let output = FileHandle(forWritingAtPath: log)
+        guard FileManager.default.createFile(atPath: log, contents: nil), let output = FileHandle(forWritingAtPath: log) else {
+            throw Failure(description: "start: cannot create the server's log \(log)")
+        }
         process.standardOutput = output
         process.standardError = output
         process.standardInput = FileHandle.nullDevice

@@ -142,8 +142,16 @@ final class Nemesis: @unchecked Sendable {
             let start = try cluster.statuses()[leader.name]?.raftIndex
         else { return nil }
         behind.signal(SIGKILL)
+        // Writes of its own, outside the clients' keys: the clients may be done already.
+        let others = try cluster.etcdctl(leader)
+        var filler = 0
         try cluster.eventually("the leader's log moves \(snapshotDistance) entries past a stopped follower", timeout: .seconds(60)) {
-            (try cluster.statuses()[leader.name]?.raftIndex ?? 0) >= start + snapshotDistance
+            if (try cluster.statuses()[leader.name]?.raftIndex ?? 0) >= start + snapshotDistance { return true }
+            for _ in 0..<20 {
+                filler += 1
+                _ = try others.run(["put", "nemesis/filler", "\(filler)"])
+            }
+            return false
         }
         let senderCrashes = Bool.random(using: &random)
         let victim = senderCrashes ? leader : behind
