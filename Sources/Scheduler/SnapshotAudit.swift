@@ -47,10 +47,14 @@ public struct SnapshotAudit: Sendable {
             .filter { $0.hasSuffix(Self.archiveSuffix) && !$0.hasPrefix(".") }
         let files = Set(onDisk).union(catalogued.keys).sorted()
 
+        // Databases are unpacked beside the archives (same file system, same space), or under
+        // $TMPDIR when the directory is read-only (a mounted copy being audited).
+        let scratchRoot = access(directory, W_OK) == 0 ? directory : FileManager.default.temporaryDirectory.path
         let rows = AuditSlots(count: files.count)
         DispatchQueue.concurrentPerform(iterations: min(parallelism, max(1, files.count))) { _ in
             while let index = rows.nextIndex() {
-                rows.fill(index, audit(files[index], catalogued: catalogued[files[index]], onDisk: onDisk.contains(files[index])))
+                rows.fill(index, audit(files[index], catalogued: catalogued[files[index]], onDisk: onDisk.contains(files[index]),
+                    scratchRoot: scratchRoot))
             }
         }
         var report = AuditReport(directory: directory, startedAt: started, finishedAt: now(), deep: deep,
@@ -73,7 +77,7 @@ public struct SnapshotAudit: Sendable {
     }
 
     /// One snapshot's row: the archive read and checked in a scratch directory of its own.
-    private func audit(_ file: String, catalogued: BackupCatalog.Entry?, onDisk: Bool) -> AuditRow {
+    private func audit(_ file: String, catalogued: BackupCatalog.Entry?, onDisk: Bool, scratchRoot: String) -> AuditRow {
         let path = directory + "/" + file
         var row = AuditRow(file: file, inCatalog: catalogued != nil, createdAt: catalogued?.createdAt,
             revision: catalogued?.manifest.revision, keys: catalogued?.manifest.keyCount, sizeBytes: catalogued?.sizeBytes)
@@ -91,10 +95,14 @@ public struct SnapshotAudit: Sendable {
             row.problems.append(AuditRow.Problem(kind: .notInCatalog,
                 detail: "\(file) is in the directory but not in \(BackupCatalog.fileName): the scheduler neither prunes nor reports it"))
         }
-        let scratch = directory + "/.audit-" + UUID().uuidString
+        let scratch = scratchRoot + "/.audit-" + UUID().uuidString
         defer { try? FileManager.default.removeItem(atPath: scratch) }
         do {
-            try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: false)
+            do {
+                try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: false)
+            } catch {
+                throw SchedulerError(.io, "cannot create a scratch directory \(scratch) to check the database in: \(error.localizedDescription)")
+            }
             let report = try SnapshotArchiveReader.read(path: path, databaseDirectory: scratch, deep: deep, encryptionKey: encryptionKey)
             row.checks = report.checks.map { "\($0.name): \($0.result)" }
             row.revision = report.manifest.revision
@@ -106,7 +114,8 @@ public struct SnapshotAudit: Sendable {
                     detail: "catalog sha256: the file's SHA-256 is \(report.sha256), \(BackupCatalog.fileName) recorded \(catalogued.sha256)"))
             }
         } catch {
-            row.problems.append(AuditRow.Problem(kind: .verification, detail: "\(error)\(damage(behind: error, at: path))"))
+            row.problems.append(AuditRow.Problem(kind: .verification,
+                detail: "\(error)\(damage(behind: error, at: path, scratchRoot: scratchRoot))"))
             if row.createdAt == nil, let manifest = try? SnapshotArchiveReader.quickManifest(path: path) {
                 row.createdAt = Self.parse(manifest.createdAt)
             }
@@ -119,9 +128,9 @@ public struct SnapshotAudit: Sendable {
 
     /// When only the sidecar check failed, what the archive's own checks say about the damage
     /// (a truncated stream, a bad frame checksum, and where), so the row says what is wrong.
-    private func damage(behind error: any Error, at path: String) -> String {
+    private func damage(behind error: any Error, at path: String, scratchRoot: String) -> String {
         guard let error = error as? BackupError, error.check == "outer sha256" else { return "" }
-        let scratch = directory + "/.audit-" + UUID().uuidString
+        let scratch = scratchRoot + "/.audit-" + UUID().uuidString
         defer { try? FileManager.default.removeItem(atPath: scratch) }
         do {
             try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: false)

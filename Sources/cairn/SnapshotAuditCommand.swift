@@ -91,17 +91,15 @@ struct AuditOutcome: Encodable {
                     restoreBytesPerSecond: 0, keysSampled: 0, detail: "no good snapshot in \(audit.directory) to drill")
             }
         }
-        var directoryLock: DirectoryLock?
-        if lock == .take {
-            do {
-                directoryLock = try DirectoryLock(directory: audit.directory)
-            } catch let error as SchedulerError where error.code == .locked {
-                outcome.notRecorded = "the result is not recorded in \(audit.directory): \(error)"
-                return outcome
-            }
+        // A directory a scheduler holds, or a read-only copy, is still audited: the findings
+        // are printed and decide the exit status; only their record is left out.
+        do {
+            let directoryLock = lock == .take ? try DirectoryLock(directory: audit.directory) : nil
+            try SnapshotAudit.record(report, drill: outcome.drill, in: audit.directory)
+            withExtendedLifetime(directoryLock) {}
+        } catch {
+            outcome.notRecorded = "the result is not recorded in \(audit.directory): \(error)"
         }
-        try SnapshotAudit.record(report, drill: outcome.drill, in: audit.directory)
-        withExtendedLifetime(directoryLock) {}
         return outcome
     }
 
