@@ -64,7 +64,7 @@ public struct SnapshotAudit: Sendable {
             AuditReport.NewestGood(file: file, createdAt: created, ageSeconds: report.finishedAt.timeIntervalSince(created))
         }
         if let maxAge {
-            let limit = Double(maxAge.components.seconds) + Double(maxAge.components.attoseconds) / 1e18
+            let limit = maxAge.seconds
             if let newest = report.newestGood {
                 if newest.ageSeconds > limit {
                     report.staleness = "the newest good snapshot, \(newest.file), is \(Self.describe(seconds: newest.ageSeconds)) old, older than --max-age \(Self.describe(seconds: limit))"
@@ -95,15 +95,8 @@ public struct SnapshotAudit: Sendable {
             row.problems.append(AuditRow.Problem(kind: .notInCatalog,
                 detail: "\(file) is in the directory but not in \(BackupCatalog.fileName): the scheduler neither prunes nor reports it"))
         }
-        let scratch = scratchRoot + "/.audit-" + UUID().uuidString
-        defer { try? FileManager.default.removeItem(atPath: scratch) }
         do {
-            do {
-                try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: false)
-            } catch {
-                throw SchedulerError(.io, "cannot create a scratch directory \(scratch) to check the database in: \(error.localizedDescription)")
-            }
-            let report = try SnapshotArchiveReader.read(path: path, databaseDirectory: scratch, deep: deep, encryptionKey: encryptionKey)
+            let report = try read(path, checkSidecar: true, scratchRoot: scratchRoot)
             row.checks = report.checks.map { "\($0.name): \($0.result)" }
             row.revision = report.manifest.revision
             row.keys = report.manifest.keyCount
@@ -130,16 +123,26 @@ public struct SnapshotAudit: Sendable {
     /// (a truncated stream, a bad frame checksum, and where), so the row says what is wrong.
     private func damage(behind error: any Error, at path: String, scratchRoot: String) -> String {
         guard let error = error as? BackupError, error.check == "outer sha256" else { return "" }
-        let scratch = scratchRoot + "/.audit-" + UUID().uuidString
-        defer { try? FileManager.default.removeItem(atPath: scratch) }
         do {
-            try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: false)
-            _ = try SnapshotArchiveReader.read(path: path, databaseDirectory: scratch, deep: deep, checkSidecar: false,
-                encryptionKey: encryptionKey)
+            _ = try read(path, checkSidecar: false, scratchRoot: scratchRoot)
             return "; the archive's own checks pass: the file or its sidecar was changed after it was written"
         } catch {
             return "; then \(error)"
         }
+    }
+
+    /// Every check of the archive at `path`, its database unpacked in a scratch directory of
+    /// its own under `scratchRoot` and removed afterwards.
+    private func read(_ path: String, checkSidecar: Bool, scratchRoot: String) throws -> SnapshotArchiveReader.Report {
+        let scratch = scratchRoot + "/.audit-" + UUID().uuidString
+        defer { try? FileManager.default.removeItem(atPath: scratch) }
+        do {
+            try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: false)
+        } catch {
+            throw SchedulerError(.io, "cannot create a scratch directory \(scratch) to check the database in: \(error.localizedDescription)")
+        }
+        return try SnapshotArchiveReader.read(path: path, databaseDirectory: scratch, deep: deep, checkSidecar: checkSidecar,
+            encryptionKey: encryptionKey)
     }
 
     /// Writes an audit (and a drill, when one ran) into the catalog and the metrics file:

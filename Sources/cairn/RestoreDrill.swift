@@ -52,7 +52,7 @@ struct RestoreDrill {
             } catch {
                 throw Failure(description: "restore: \(error)")
             }
-            let restoreSeconds = Self.seconds(ContinuousClock.now - restoreStarted)
+            let restoreSeconds = (ContinuousClock.now - restoreStarted).seconds
             record.databaseBytes = summary.databaseBytes
             record.restoreBytesPerSecond = Double(summary.databaseBytes) / max(restoreSeconds, 0.001)
             let sample = try sampleKeys(backend: OfflineSnapshot.backendPath(dataDirectory: dataDir), at: manifest.revision)
@@ -87,7 +87,7 @@ struct RestoreDrill {
         }
         if let server { Self.stop(server) }
         try? FileManager.default.removeItem(atPath: workspace)
-        record.durationSeconds = Self.seconds(ContinuousClock.now - started)
+        record.durationSeconds = (ContinuousClock.now - started).seconds
         return record
     }
 
@@ -172,10 +172,6 @@ struct RestoreDrill {
     private static func tail(_ log: String) -> String {
         let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
         return text.split(separator: "\n").suffix(5).joined(separator: " | ")
-    }
-
-    private static func seconds(_ duration: Duration) -> Double {
-        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
     }
 
     /// Ports the kernel had free on 127.0.0.1 a moment ago.
